@@ -1,0 +1,43 @@
+"""The one place where keras-gans touches TensorFlow, JAX or PyTorch.
+
+Everything else in the library is written with `keras.ops`. This package
+offers a narrow interface, implemented once per backend:
+
+- `value_and_grad(loss_fn, variables)`: run `loss_fn() -> (loss, aux)` and
+  return `(loss, aux), grads` for `variables` (zeros for unconnected ones).
+- `input_gradient(fn, x)`: `(fn(x), d sum(fn(x)) / dx)`, itself differentiable,
+  for gradient penalties (WGAN-GP, R1, DRAGAN).
+- `stateful_train_step(model, step_fn, *args)`: adapts a stateful step written
+  with Keras variables to the backend's trainer (JAX's is stateless).
+- `sync_model_state(model)`: write values that the trainer holds outside
+  the model mid-epoch (JAX) back into its variables, for callbacks.
+- `conv_transpose(...)`: `keras.ops.conv_transpose` with a fast weight
+  gradient where the backend's default one is slow (XLA on CPU).
+"""
+import keras
+
+_BACKEND = keras.backend.backend()
+
+if _BACKEND == "jax":
+    from keras_gans.backend import jax_impl as _impl
+elif _BACKEND == "tensorflow":
+    from keras_gans.backend import tensorflow_impl as _impl
+elif _BACKEND == "torch":
+    from keras_gans.backend import torch_impl as _impl
+else:  # pragma: no cover - numpy/openvino backends cannot train.
+    raise ImportError(
+        f"keras-gans needs the 'tensorflow', 'jax' or 'torch' Keras backend "
+        f"to train; KERAS_BACKEND is {_BACKEND!r}. Set KERAS_BACKEND=jax "
+        "(or tensorflow, torch) before importing keras."
+    )
+
+value_and_grad = _impl.value_and_grad
+input_gradient = _impl.input_gradient
+stateful_train_step = _impl.stateful_train_step
+conv_transpose = _impl.conv_transpose
+sync_model_state = _impl.sync_model_state
+
+
+def name():
+    """The active Keras backend's name."""
+    return _BACKEND

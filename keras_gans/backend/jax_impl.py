@@ -1,0 +1,151 @@
+"""JAX implementation of the backend seam.
+
+Keras's JAX trainer calls `train_step(state, data)` under `jax.jit` with the
+variable values passed in as `state`. `stateful_train_step` maps that state
+onto the Keras variables with a `StatelessScope`, so one stateful step
+written with `keras.ops` serves all backends. Every variable the step reads
+must be in the mapping: an unmapped variable inside a StatelessScope silently
+reads its initializer value.
+"""
+import functools
+
+import jax
+from keras import ops
+from keras.src.backend.common.stateless_scope import StatelessScope
+from keras.src.backend.common.stateless_scope import get_stateless_scope
+from keras.src.backend.jax import nn as jax_nn
+
+
+def _child_scope(extra=()):
+    """A StatelessScope that sees the current scope's values plus `extra`."""
+    scope = StatelessScope()
+    outer = get_stateless_scope()
+    if outer is not None:
+        scope.state_mapping.update(outer.state_mapping)
+    for variable, value in extra:
+        scope.state_mapping[id(variable)] = value
+    return scope
+
+
+def value_and_grad(loss_fn, variables):
+    ids = {id(v) for v in variables}
+    base = get_stateless_scope()
+    base_mapping = dict(base.state_mapping) if base is not None else {}
+
+    def pure(values):
+        with _child_scope(zip(variables, values)) as scope:
+            loss, aux = loss_fn()
+        # Non-differentiated state written by loss_fn (BatchNorm statistics,
+        # seed generators) leaves the gradient trace as auxiliary output.
+        updates = {
+            key: value
+            for key, value in scope.state_mapping.items()
+            if key not in ids and base_mapping.get(key) is not value
+        }
+        return loss, (aux, updates)
+
+    values = [v.value for v in variables]
+    (loss, (aux, updates)), grads = jax.value_and_grad(pure, has_aux=True)(
+        values
+    )
+    if base is not None:
+        base.state_mapping.update(updates)
+    # Outside a train step (no scope) there is nowhere to write the updates
+    # functionally; they are dropped, as in a Keras stateless call.
+    return (loss, aux), grads
+
+
+def input_gradient(fn, x):
+    def pure(x_):
+        # Forward passes inside a penalty must not write state: their
+        # tracers would leak out of this inner transformation.
+        with _child_scope():
+            y = fn(x_)
+        return ops.sum(y), y
+
+    (_, y), grad = jax.value_and_grad(pure, has_aux=True)(
+        ops.convert_to_tensor(x)
+    )
+    return y, grad
+
+
+def stateful_train_step(model, step_fn, state, data):
+    trainable, non_trainable, optimizer_values, metrics_values = state
+    groups = (
+        (model.trainable_variables, trainable),
+        (model.non_trainable_variables, non_trainable),
+        (model.optimizer.variables, optimizer_values),
+        (model.metrics_variables, metrics_values),
+    )
+    mapping = [pair for refs, vals in groups for pair in zip(refs, vals)]
+    with StatelessScope(state_mapping=mapping) as scope:
+        logs = step_fn(data)
+    new_state = tuple(
+        [_current(scope, ref, val) for ref, val in zip(refs, vals)]
+        for refs, vals in groups
+    )
+    return logs, new_state
+
+
+def sync_model_state(model):
+    """fit() on JAX keeps variable values outside the model mid-epoch."""
+    sync = getattr(model, "jax_state_sync", None)
+    if sync is not None:
+        sync()
+
+
+def _current(scope, variable, default):
+    value = scope.get_current_value(variable)
+    return default if value is None else value
+
+
+def conv_transpose(
+    inputs,
+    kernel,
+    strides=1,
+    padding="valid",
+    output_padding=None,
+    data_format=None,
+    dilation_rate=1,
+):
+    """`ops.conv_transpose` whose kernel gradient is a strided convolution.
+
+    XLA on CPU computes the kernel gradient of a strided transposed
+    convolution (a convolution with lhs dilation) about 25x slower than the
+    forward pass. The kernel gradient equals the kernel gradient of the
+    adjoint map, a plain strided convolution, which XLA computes quickly:
+    <dy, T_k(x)> = <T_k^*(dy), x>, so d/dk of both sides agree.
+    """
+    forward = functools.partial(
+        jax_nn.conv_transpose,
+        strides=strides,
+        padding=padding,
+        output_padding=output_padding,
+        data_format=data_format,
+        dilation_rate=dilation_rate,
+    )
+    return _fast_conv_transpose(forward, inputs, kernel)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _fast_conv_transpose(forward, x, kernel):
+    return forward(x, kernel)
+
+
+def _fast_conv_transpose_fwd(forward, x, kernel):
+    return forward(x, kernel), (x, kernel)
+
+
+def _adjoint(forward, x, kernel, dy):
+    (dx,) = jax.linear_transpose(lambda x_: forward(x_, kernel), x)(dy)
+    return dx
+
+
+def _fast_conv_transpose_bwd(forward, residuals, dy):
+    x, kernel = residuals
+    dx, kernel_vjp = jax.vjp(lambda k: _adjoint(forward, x, k, dy), kernel)
+    (dkernel,) = kernel_vjp(x)
+    return dx, dkernel
+
+
+_fast_conv_transpose.defvjp(_fast_conv_transpose_fwd, _fast_conv_transpose_bwd)

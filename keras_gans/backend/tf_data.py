@@ -1,0 +1,36 @@
+"""tf.data input pipelines (the only dataset code that imports TensorFlow).
+
+``keras_gans.datasets.make_dataset`` calls :func:`make_tf_dataset` when
+TensorFlow is importable. Keras 3 accepts a ``tf.data.Dataset`` in
+``model.fit`` on every backend (JAX and PyTorch get numpy/torch batches), so
+this is used whatever ``KERAS_BACKEND`` says.
+"""
+import tensorflow as tf
+
+
+def make_tf_dataset(images, batch_size, labels=None, shuffle=True, seed=0,
+                    repeat=True):
+    """Build a batched ``tf.data.Dataset`` over in-memory numpy arrays.
+
+    Order: shuffle (whole set, ``seed``, reshuffled every pass) -> batch
+    (``drop_remainder=True``, so every batch has exactly ``batch_size`` rows
+    and each epoch sees each sample at most once) -> repeat -> prefetch.
+    Elements are ``images`` when ``labels`` is None, else ``(images, labels)``.
+
+    Example:
+        >>> import numpy as np
+        >>> ds = make_tf_dataset(np.zeros((10, 28, 28, 1), "float32"), 4,
+        ...                      repeat=False)
+        >>> [b.shape[0] for b in ds.as_numpy_iterator()]
+        [4, 4]
+    """
+    tensors = images if labels is None else (images, labels)
+    ds = tf.data.Dataset.from_tensor_slices(tensors)
+    if shuffle:
+        ds = ds.shuffle(
+            buffer_size=len(images), seed=seed, reshuffle_each_iteration=True
+        )
+    ds = ds.batch(batch_size, drop_remainder=True)
+    if repeat:
+        ds = ds.repeat()
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,34 @@
+"""PyTorch implementation of the backend seam (eager autograd)."""
+import torch
+from keras import ops
+
+
+def value_and_grad(loss_fn, variables):
+    loss, aux = loss_fn()
+    grads = torch.autograd.grad(
+        loss,
+        [v.value for v in variables],
+        allow_unused=True,
+        materialize_grads=True,
+    )
+    return (loss, aux), list(grads)
+
+
+def input_gradient(fn, x):
+    x = ops.convert_to_tensor(x)
+    if not x.requires_grad:
+        x = x.detach().requires_grad_(True)
+    y = fn(x)
+    (grad,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+    return y, grad
+
+
+def stateful_train_step(model, step_fn, data):
+    return step_fn(data)
+
+
+def sync_model_state(model):
+    """Variables are always current outside JAX."""
+
+
+conv_transpose = ops.conv_transpose

@@ -1,0 +1,164 @@
+"""The `keras-gans` command line: train, sample."""
+import argparse
+import json
+import os
+import sys
+import time
+
+
+def _add_train(sub):
+    p = sub.add_parser("train", help="train a GAN on a dataset")
+    p.add_argument("model", help="model name, e.g. dcgan")
+    p.add_argument("--dataset", default="mnist", help="mnist or fashion_mnist")
+    p.add_argument("--out", required=True, help="run folder to create")
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--steps-per-epoch", type=int, default=None,
+                   help="batches per epoch (default: one pass over the data)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--latent-dim", type=int, default=100)
+    p.add_argument("--base-filters", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of both networks")
+    p.add_argument("--n-critic", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=int, default=64, help="images in each grid")
+    p.add_argument("--overwrite", action="store_true",
+                   help="allow writing into a folder that holds a previous run")
+    p.add_argument("--verbose", type=int, default=1, help="Keras progress bar (0, 1 or 2)")
+    p.set_defaults(func=train)
+
+
+def _add_sample(sub):
+    p = sub.add_parser("sample", help="write a PNG grid of generated images")
+    p.add_argument("path", help="a run folder or a .keras generator/GAN file")
+    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--out", default="grid.png")
+    p.add_argument("--seed", type=int, default=0, help="numpy seed of the latents")
+    p.add_argument("--scale", type=int, default=2, help="pixel enlargement of the PNG")
+    p.set_defaults(func=sample)
+
+
+def train(args):
+    import keras
+
+    from keras_gans import datasets
+    from keras_gans import models
+    from keras_gans.callbacks import SampleGrid
+    from keras_gans.utils import plot_history
+    from keras_gans.utils import save_grid
+
+    if os.path.exists(os.path.join(args.out, "gan.keras")) and not args.overwrite:
+        raise SystemExit(
+            f"error: {args.out} already holds a trained run (gan.keras); "
+            "choose another --out or pass --overwrite."
+        )
+    images = datasets.load(args.dataset, split="train")
+    data, steps = datasets.make_dataset(images, args.batch_size, seed=args.seed)
+    steps = args.steps_per_epoch or steps
+    gan = models.get(
+        args.model,
+        image_shape=images.shape[1:],
+        latent_dim=args.latent_dim,
+        base_filters=args.base_filters,
+        n_critic=args.n_critic,
+        seed=args.seed,
+    )
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
+    )
+    os.makedirs(args.out, exist_ok=True)
+    grids = SampleGrid(os.path.join(args.out, "samples"), n=args.samples, seed=args.seed)
+    print(
+        f"Training {type(gan).__name__} on {args.dataset} ({len(images)} images "
+        f"{images.shape[1:]}) for {args.epochs} x {steps} steps of batch "
+        f"{args.batch_size}, backend {keras.backend.backend()}."
+    )
+    start = time.perf_counter()
+    history = gan.fit(
+        data, epochs=args.epochs, steps_per_epoch=steps,
+        callbacks=[grids], verbose=args.verbose,
+    )
+    seconds = time.perf_counter() - start
+    gan.save(os.path.join(args.out, "gan.keras"))
+    gan.generator.save(os.path.join(args.out, "generator.keras"))
+    record = {
+        "model": args.model,
+        "dataset": args.dataset,
+        "backend": keras.backend.backend(),
+        "epochs": args.epochs,
+        "steps_per_epoch": steps,
+        "batch_size": args.batch_size,
+        "wall_seconds": round(seconds, 1),
+        "steps_per_second": round(args.epochs * steps / seconds, 2),
+        "history": history.history,
+    }
+    with open(os.path.join(args.out, "history.json"), "w") as f:
+        json.dump(record, f, indent=2)
+    plot_history(history.history, os.path.join(args.out, "losses.png"))
+    final = save_grid(
+        gan.generate(latents=grids._latents), os.path.join(args.out, "samples.png"), scale=2
+    )
+    print(
+        f"Done in {seconds:.0f} s ({record['steps_per_second']} steps/s). Wrote "
+        f"{final}, {args.out}/generator.keras, gan.keras, history.json, losses.png."
+    )
+
+
+def _load_generator(path):
+    import keras
+
+    import keras_gans  # noqa: F401  (registers the serializable classes)
+
+    if os.path.isdir(path):
+        path = os.path.join(path, "generator.keras")
+    if not os.path.exists(path):
+        raise SystemExit(f"error: no such file {path!r}; pass a run folder or a .keras file.")
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as err:  # corrupt or foreign file: say what it is
+        raise SystemExit(f"error: cannot load {path!r} as a Keras model: {err}") from None
+    return getattr(model, "generator", model)
+
+
+def sample(args):
+    import numpy as np
+
+    from keras_gans.utils import save_grid
+
+    if args.n < 1:
+        raise SystemExit("error: --n must be at least 1.")
+    generator = _load_generator(args.path)
+    latent_dim = int(generator.input_shape[-1])
+    latents = np.random.default_rng(args.seed).standard_normal((args.n, latent_dim))
+    images = generator.predict(latents.astype("float32"), verbose=0)
+    save_grid(images, args.out, scale=args.scale)
+    print(f"Wrote {args.n} samples to {args.out}.")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="keras-gans",
+        description="Train and sample GANs on TensorFlow, JAX or PyTorch "
+        "(choose with KERAS_BACKEND).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    _add_sample(sub)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, RuntimeError) as err:
+        # Our errors already say what to do; spare users the traceback.
+        if os.environ.get("KERAS_GANS_DEBUG"):
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,271 @@
+"""The adversarial training core: network sets, their optimizers, one step.
+
+A model declares its *network sets*: each set is one or more networks updated
+by one optimizer (a GAN has `"d"` and `"g"`; CycleGAN four sets; InfoGAN puts
+its Q head in a set beside the generator). A variant's `adversarial_step`
+calls `self.update(set_keys, loss_fn)` once per phase; everything about
+gradients, optimizers, loss scaling and backend differences lives here and in
+`keras_gans.backend`.
+"""
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gans import backend
+from keras_gans.core.optimizer import GANOptimizer
+
+
+def default_optimizer():
+    """Adam(2e-4, beta_1=0.5), the DCGAN paper's optimizer."""
+    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+
+
+class AdversarialModel(keras.Model):
+    """Base class of every keras-gans model: subclass it, don't use it alone.
+
+    Subclasses set:
+
+    - `network_sets`: dict mapping an optimizer key to the attribute names
+      of the networks it updates, e.g. `{"d": ("discriminator",),
+      "g": ("generator",)}`. `compile()` then takes `d_optimizer=` and
+      `g_optimizer=`.
+    - `tracked_metrics`: names of the scalars logged each step (means over
+      the epoch in the History).
+    - `adversarial_step(data)`: one training step, built from
+      `self.update(...)` calls; returns a dict of the tracked scalars.
+
+    Guarantees of `update(keys, loss_fn)`: only the variables of the sets in
+    `keys` change; the non-trainable state (BatchNorm statistics) of the
+    other sets' networks is restored after their forward passes, so a
+    discriminator update leaves every generator weight bit-unchanged and
+    vice versa.
+    """
+
+    network_sets = {}
+    tracked_metrics = ()
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._trackers = [keras.metrics.Mean(name=n) for n in self.tracked_metrics]
+
+    # ----------------------------------------------------------------- sets
+    def networks_of(self, key):
+        return [getattr(self, name) for name in self.network_sets[key]]
+
+    def set_variables(self, key):
+        """Trainable variables updated by the optimizer of set `key`."""
+        return [v for net in self.networks_of(key) for v in net.trainable_variables]
+
+    # -------------------------------------------------------------- compile
+    def compile(
+        self,
+        *,
+        run_eagerly=False,
+        jit_compile="auto",
+        steps_per_execution=1,
+        auto_scale_loss=True,
+        **optimizers,
+    ):
+        """Configures one optimizer per network set.
+
+        Args:
+            **optimizers: `<set>_optimizer=` for each network set (for a GAN:
+                `d_optimizer`, `g_optimizer`): a Keras optimizer instance or
+                identifier. Missing ones default to Adam(2e-4, beta_1=0.5).
+            run_eagerly, jit_compile, steps_per_execution: as in
+                `keras.Model.compile`. `jit_compile="auto"` jits on JAX and
+                runs TF graphs without XLA and torch eagerly.
+            auto_scale_loss: under the `mixed_float16` policy, wrap each
+                optimizer in a `LossScaleOptimizer`.
+        """
+        expected = [f"{key}_optimizer" for key in self.network_sets]
+        unknown = sorted(set(optimizers) - set(expected))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}.compile() got unexpected arguments "
+                f"{unknown}; its optimizers are {expected}."
+            )
+        chosen = {}
+        for key in self.network_sets:
+            opt = optimizers.get(f"{key}_optimizer") or default_optimizer()
+            chosen[key] = keras.optimizers.get(opt)
+        if len({id(opt) for opt in chosen.values()}) < len(chosen):
+            raise ValueError(
+                "Each network set needs its own optimizer instance; the same "
+                "optimizer object was passed for two sets."
+            )
+        applied = dict(chosen)
+        if auto_scale_loss and self.dtype_policy.name == "mixed_float16":
+            applied = {
+                key: keras.optimizers.LossScaleOptimizer(opt)
+                for key, opt in chosen.items()
+            }
+        super().compile(
+            optimizer=GANOptimizer(applied),
+            run_eagerly=run_eagerly,
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
+            auto_scale_loss=False,
+        )
+        self.optimizer.build_sets(
+            {key: self.set_variables(key) for key in self.network_sets}
+        )
+        self._compile_config = keras.src.saving.serialization_lib.SerializableDict(
+            run_eagerly=run_eagerly,
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
+            auto_scale_loss=auto_scale_loss,
+            **{f"{key}_optimizer": opt for key, opt in chosen.items()},
+        )
+
+    def compile_from_config(self, config):
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+
+    # --------------------------------------------------------------- metrics
+    @property
+    def metrics(self):
+        return list(self._trackers)
+
+    def _record(self, values):
+        for tracker in self._trackers:
+            if tracker.name in values:
+                tracker.update_state(values[tracker.name])
+        return {t.name: t.result() for t in self._trackers}
+
+    # ------------------------------------------------------------- training
+    def train_step(self, *args):
+        # JAX passes (state, data), the others (data); the backend seam
+        # turns either into one call of the stateful step below.
+        return backend.stateful_train_step(self, self._stateful_train_step, *args)
+
+    def _stateful_train_step(self, data):
+        values = self.adversarial_step(data)
+        self.optimizer.iterations.assign_add(1)
+        return self._record(values)
+
+    def adversarial_step(self, data):
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement adversarial_step(data)."
+        )
+
+    def update(self, keys, loss_fn):
+        """One optimizer step on the network sets `keys`.
+
+        Args:
+            keys: a set key or a tuple of keys updated together.
+            loss_fn: `() -> (loss, logs)`; the scalar `loss` is minimised
+                over the sets' trainable variables, `logs` (a dict of
+                scalars) is returned.
+        """
+        keys = (keys,) if isinstance(keys, str) else tuple(keys)
+        variables = {key: self.set_variables(key) for key in keys}
+        flat = [v for key in keys for v in variables[key]]
+        lead = keys[0]
+
+        def scaled_loss():
+            loss, logs = loss_fn()
+            return self.optimizer.scale_loss(loss, lead), logs
+
+        with _KeepState(self._other_networks(keys)):
+            (_, logs), grads = backend.value_and_grad(scaled_loss, flat)
+        start = 0
+        for key in keys:
+            count = len(variables[key])
+            set_grads = grads[start : start + count]
+            start += count
+            if key != lead:
+                ratio = self._loss_scale(key) / self._loss_scale(lead)
+                set_grads = [g * ops.cast(ratio, g.dtype) for g in set_grads]
+            self.optimizer.apply_to(key, set_grads, variables[key])
+        return logs
+
+    def _loss_scale(self, key):
+        opt = self.optimizer[key]
+        if isinstance(opt, keras.optimizers.LossScaleOptimizer):
+            return opt.dynamic_scale
+        return 1.0
+
+    def _other_networks(self, keys):
+        return [
+            net
+            for key in self.network_sets
+            if key not in keys
+            for net in self.networks_of(key)
+        ]
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, **kwargs):
+        """`keras.Model.fit`, with the input checked first (see `Model.fit`).
+
+        Array inputs that are empty or hold NaN/inf are refused before any
+        step runs, so they cannot poison the weights.
+        """
+        self._assert_compile_called("fit()")
+        _check_array_input(x)
+        try:
+            return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
+        except UnboundLocalError as err:
+            # Keras's loop fails this way when the input yields no batch.
+            if "logs" not in str(err):
+                raise
+            raise ValueError(
+                "fit() received no batch of data: the dataset is empty or "
+                "yields fewer batches than one step needs."
+            ) from None
+
+    def _assert_compile_called(self, method_name=None):
+        if not getattr(self, "compiled", False):
+            names = ", ".join(f"{k}_optimizer=..." for k in self.network_sets)
+            raise RuntimeError(
+                f"You must call compile() before {method_name or 'training'}: "
+                f"model.compile({names}) (each defaults to "
+                "Adam(2e-4, beta_1=0.5))."
+            )
+
+
+def _check_array_input(x):
+    first = x[0] if isinstance(x, (tuple, list)) and x else x
+    if not (hasattr(first, "shape") and hasattr(first, "dtype")):
+        return  # a dataset or generator: checked batch by batch in the step
+    if len(first.shape) == 0 or first.shape[0] == 0:
+        raise ValueError(
+            f"fit() got an empty array of images (shape {tuple(first.shape)}); "
+            "check the data path or the filter that produced it."
+        )
+    array = np.asarray(first)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        bad = int(np.argwhere(~np.isfinite(array).reshape(len(array), -1).all(1))[0][0])
+        raise ValueError(
+            f"The training images contain NaN or inf values (first at index "
+            f"{bad}); clean or drop those images before fit()."
+        )
+
+
+class _KeepState:
+    """Restores the non-trainable state (e.g. BatchNorm statistics) of
+    networks that run forward in another set's update. Seed-generator states
+    are left to advance, so random layers do not repeat their draws."""
+
+    def __init__(self, networks):
+        self.networks = networks
+
+    def __enter__(self):
+        seeds = {
+            id(gen.state)
+            for net in self.networks
+            for layer in net._flatten_layers()
+            for gen in getattr(layer, "_seed_generators", [])
+        }
+        self.saved = [
+            (v, ops.copy(v.value))
+            for net in self.networks
+            for v in net.non_trainable_variables
+            if id(v) not in seeds
+        ]
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            for variable, value in self.saved:
+                variable.assign(value)
+        return False

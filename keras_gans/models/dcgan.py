@@ -1,0 +1,67 @@
+"""DCGAN (Radford, Metz & Chintala 2016)."""
+import keras
+
+from keras_gans.core import GAN
+from keras_gans.networks import dcgan_discriminator
+from keras_gans.networks import dcgan_generator
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class DCGAN(GAN):
+    """Deep convolutional GAN with the non-saturating loss and BatchNorm.
+
+    "Unsupervised Representation Learning with Deep Convolutional Generative
+    Adversarial Networks", Radford et al., ICLR 2016. Trained with
+    Adam(2e-4, beta_1=0.5) on both networks unless `compile()` says
+    otherwise.
+
+    Args:
+        image_shape: `(height, width, channels)` of the images, e.g.
+            `(28, 28, 1)` for MNIST or `(64, 64, 3)`.
+        latent_dim: size of the Gaussian latent.
+        base_filters: width of the discriminator's first block; the
+            generator's widths mirror it.
+        generator, discriminator: your own networks instead of the built-in
+            ones (any Keras models with matching shapes).
+        **kwargs: passed to `GAN` (`loss`, `n_critic`, `seed`, `name`).
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_gans.models import DCGAN
+    >>> gan = DCGAN(image_shape=(28, 28, 1), latent_dim=16, base_filters=8,
+    ...             seed=0)
+    >>> gan.compile()
+    >>> images = np.random.uniform(-1, 1, (64, 28, 28, 1)).astype("float32")
+    >>> history = gan.fit(images, batch_size=32, epochs=1, verbose=0)
+    >>> gan.generate(n=4).shape
+    (4, 28, 28, 1)
+    """
+
+    def __init__(
+        self,
+        image_shape=(28, 28, 1),
+        latent_dim=100,
+        base_filters=64,
+        generator=None,
+        discriminator=None,
+        **kwargs,
+    ):
+        image_shape = tuple(int(d) for d in image_shape)
+        if generator is None:
+            generator = dcgan_generator(image_shape, latent_dim, base_filters)
+        if discriminator is None:
+            discriminator = dcgan_discriminator(image_shape, base_filters)
+        kwargs.setdefault("loss", "non_saturating")
+        super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
+        if self.image_shape != image_shape:
+            raise ValueError(
+                f"The generator makes images of shape {self.image_shape}, "
+                f"not image_shape={image_shape}."
+            )
+        self.base_filters = base_filters
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(image_shape=list(self.image_shape), base_filters=self.base_filters)
+        return config

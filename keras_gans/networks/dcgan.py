@@ -1,0 +1,94 @@
+"""DCGAN networks (Radford et al. 2016), for any image size.
+
+The generator projects the latent to an `s0 x s0` map and doubles it with
+stride-2 transposed convolutions until it reaches the image size; `s0` is the
+size left after halving the image side while it is even and larger than 7
+(28 -> 7, two stages; 64 -> 4, four stages). Widths halve at each stage from
+`base_filters * 2**stages`. The discriminator mirrors it with stride-2
+convolutions and LeakyReLU(0.2); BatchNorm everywhere except the
+discriminator's first block and both networks' ends.
+"""
+import keras
+from keras import layers
+
+from keras_gans.layers import Conv2DTranspose
+
+
+def upsampling_plan(image_shape):
+    """`(start_size, stages)` for an image shape `(height, width, channels)`.
+
+    >>> upsampling_plan((28, 28, 1))
+    ((7, 7), 2)
+    >>> upsampling_plan((64, 64, 3))
+    ((4, 4), 4)
+    """
+    height, width = int(image_shape[0]), int(image_shape[1])
+    stages = 0
+    while height % 2 == 0 and width % 2 == 0 and min(height, width) > 7:
+        height, width, stages = height // 2, width // 2, stages + 1
+    return (height, width), stages
+
+
+def _check_image_shape(image_shape):
+    if len(image_shape) != 3 or min(image_shape) < 1:
+        raise ValueError(
+            f"image_shape must be (height, width, channels), got {image_shape}."
+        )
+
+
+def dcgan_generator(
+    image_shape=(28, 28, 1), latent_dim=100, base_filters=64, name="generator"
+):
+    """DCGAN generator: latent `(batch, latent_dim)` -> images in [-1, 1].
+
+    >>> g = dcgan_generator((28, 28, 1), latent_dim=16, base_filters=8)
+    >>> g.output_shape
+    (None, 28, 28, 1)
+    """
+    _check_image_shape(image_shape)
+    (h0, w0), stages = upsampling_plan(image_shape)
+    width = base_filters * 2**stages
+    latents = keras.Input((latent_dim,), name="latent")
+    x = layers.Dense(h0 * w0 * width, use_bias=False, name="project")(latents)
+    x = layers.BatchNormalization(name="project_bn")(x)
+    x = layers.ReLU()(x)
+    x = layers.Reshape((h0, w0, width))(x)
+    for stage in range(stages - 1):
+        width //= 2
+        x = Conv2DTranspose(
+            width, 4, strides=2, padding="same", use_bias=False,
+            name=f"up{stage + 1}",
+        )(x)
+        x = layers.BatchNormalization(name=f"up{stage + 1}_bn")(x)
+        x = layers.ReLU()(x)
+    channels = int(image_shape[-1])
+    if stages:
+        x = Conv2DTranspose(channels, 4, strides=2, padding="same", name="to_image")(x)
+    else:
+        x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
+    images = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+    return keras.Model(latents, images, name=name)
+
+
+def dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, name="discriminator"):
+    """DCGAN discriminator: images -> one logit per image, shape (batch, 1).
+
+    >>> d = dcgan_discriminator((28, 28, 1), base_filters=8)
+    >>> d.output_shape
+    (None, 1)
+    """
+    _check_image_shape(image_shape)
+    _, stages = upsampling_plan(image_shape)
+    images = keras.Input(tuple(image_shape), name="image")
+    x = images
+    for stage in range(max(stages, 1)):
+        x = layers.Conv2D(
+            base_filters * 2**stage, 4, strides=2 if stages else 1,
+            padding="same", use_bias=stage == 0, name=f"down{stage + 1}",
+        )(x)
+        if stage:
+            x = layers.BatchNormalization(name=f"down{stage + 1}_bn")(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Flatten()(x)
+    logits = layers.Dense(1, dtype="float32", name="logit")(x)
+    return keras.Model(images, logits, name=name)

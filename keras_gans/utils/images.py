@@ -1,0 +1,63 @@
+"""Turning generated tensors into PNG grids a person can look at."""
+import math
+import os
+
+import numpy as np
+
+
+def to_uint8(images, value_range=(-1.0, 1.0)):
+    """Float images in `value_range` -> uint8 in [0, 255] (clipped).
+
+    >>> to_uint8(np.array([-1.0, 0.0, 1.0])).tolist()
+    [0, 128, 255]
+    """
+    low, high = value_range
+    images = np.asarray(images, dtype="float32")
+    scaled = (images - low) / (high - low) * 255.0
+    return np.clip(np.round(scaled), 0, 255).astype("uint8")
+
+
+def image_grid(images, columns=None, padding=2, value_range=(-1.0, 1.0)):
+    """Tiles `(n, h, w, c)` images into one `(H, W, c)` uint8 array.
+
+    >>> image_grid(np.zeros((6, 4, 4, 1)), columns=3).shape
+    (12, 18, 1)
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[0] == 0:
+        raise ValueError(
+            f"Expected a non-empty batch (n, height, width, channels), got "
+            f"shape {images.shape}."
+        )
+    if images.dtype != np.uint8:
+        images = to_uint8(images, value_range)
+    n, h, w, c = images.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    grid = np.full(
+        (rows * (h + padding) + padding, columns * (w + padding) + padding, c),
+        255,
+        dtype="uint8",
+    )
+    for i, image in enumerate(images):
+        r, col = divmod(i, columns)
+        top, left = padding + r * (h + padding), padding + col * (w + padding)
+        grid[top : top + h, left : left + w] = image
+    return grid
+
+
+def save_grid(images, path, columns=None, value_range=(-1.0, 1.0), scale=1):
+    """Writes `images` as one PNG grid; returns the path.
+
+    `scale` enlarges each pixel (nearest neighbour) so small digits stay
+    visible.
+    """
+    from PIL import Image
+
+    grid = image_grid(images, columns=columns, value_range=value_range)
+    if scale > 1:
+        grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
+    mode = "L" if grid.shape[-1] == 1 else ("RGBA" if grid.shape[-1] == 4 else "RGB")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    Image.fromarray(grid[..., 0] if mode == "L" else grid, mode=mode).save(path)
+    return path

@@ -1,0 +1,35 @@
+"""Tiny models and data shared by the tests (keeps every test fast)."""
+import keras
+import numpy as np
+
+from keras_gans.models import DCGAN
+
+LATENT = 8
+
+
+def tiny_dcgan(image_shape=(28, 28, 1), seed=0, **kwargs):
+    return DCGAN(
+        image_shape=image_shape, latent_dim=LATENT, base_filters=4, seed=seed, **kwargs
+    )
+
+
+def compiled_tiny_dcgan(d_lr=2e-4, g_lr=2e-4, **kwargs):
+    gan = tiny_dcgan(**kwargs)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(d_lr, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(g_lr, beta_1=0.5),
+    )
+    return gan
+
+
+def noise_images(n, shape=(28, 28, 1), seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1, 1, (n,) + tuple(shape)).astype("float32")
+
+
+def weights_of(*networks):
+    return [v.numpy().copy() for net in networks for v in net.weights]
+
+
+def numpy_latents(n, dim=LATENT, seed=0):
+    return np.random.default_rng(seed).standard_normal((n, dim)).astype("float32")

@@ -1,0 +1,283 @@
+"""The training core on the current backend (run once per KERAS_BACKEND)."""
+import os
+
+import keras
+import numpy as np
+import pytest
+from conftest import require_data
+from helpers import compiled_tiny_dcgan
+from helpers import noise_images
+from helpers import numpy_latents
+from helpers import tiny_dcgan
+from helpers import weights_of
+
+from keras_gans.core import GAN
+from keras_gans.models import DCGAN
+
+
+def _bn_stats(network):
+    return {
+        v.path: v.numpy().copy()
+        for v in network.non_trainable_weights
+        if "moving" in v.path
+    }
+
+
+def test_fit_on_real_mnist_updates_everything():
+    require_data("mnist")
+    from keras_gans import datasets
+
+    images = datasets.load("mnist", split="test")[:256]
+    gan = compiled_tiny_dcgan()
+    g_stats, d_stats = _bn_stats(gan.generator), _bn_stats(gan.discriminator)
+    assert g_stats and d_stats
+    history = gan.fit(images, batch_size=32, epochs=2, steps_per_epoch=3, verbose=0)
+    for name in ("d_loss", "g_loss"):
+        values = history.history[name]
+        assert len(values) == 2 and np.all(np.isfinite(values))
+        assert values[0] != values[1]
+    assert int(gan.optimizer["d"].iterations) == 6
+    assert int(gan.optimizer["g"].iterations) == 6
+    assert int(gan.optimizer.iterations) == 6  # the global step
+    for before, net in ((g_stats, gan.generator), (d_stats, gan.discriminator)):
+        after = _bn_stats(net)
+        assert all(not np.array_equal(before[k], after[k]) for k in before)
+
+
+class _OnlyOneSet(DCGAN):
+    """Runs the DCGAN's own update for one set per step (for isolation tests)."""
+
+    def __init__(self, only, **kwargs):
+        super().__init__(**kwargs)
+        self.only = only
+
+    def adversarial_step(self, data):
+        real = self.real_images(data)
+        latents = self.sample_latent(keras.ops.shape(real)[0])
+        if self.only == "d":
+            def loss():
+                fake = keras.ops.stop_gradient(self.generator(latents, training=True))
+                return self.discriminator_loss(real, fake)
+        else:
+            def loss():
+                return self.generator_loss(real, self.generator(latents, training=True))
+        return self.update(self.only, loss)
+
+    def get_config(self):
+        return {**super().get_config(), "only": self.only}
+
+
+@pytest.mark.parametrize("only", ["d", "g"])
+def test_an_update_leaves_the_other_network_bit_unchanged(only):
+    gan = _OnlyOneSet(only, latent_dim=8, base_filters=4, seed=0)
+    gan.compile()
+    updated, frozen = (
+        (gan.discriminator, gan.generator) if only == "d" else (gan.generator, gan.discriminator)
+    )
+    frozen_before, updated_before = weights_of(frozen), weights_of(updated)
+    gan.fit(noise_images(64), batch_size=32, epochs=1, verbose=0)
+    for before, after in zip(frozen_before, weights_of(frozen)):
+        np.testing.assert_array_equal(before, after)
+    changed = [not np.array_equal(a, b) for a, b in zip(updated_before, weights_of(updated))]
+    assert all(changed)  # trainable weights and BatchNorm statistics
+    other = "g" if only == "d" else "d"
+    assert int(gan.optimizer[only].iterations) == 2
+    assert int(gan.optimizer[other].iterations) == 0
+    assert int(gan.optimizer.iterations) == 2
+
+
+def test_learning_rate_callback_reaches_both_optimizers():
+    gan = compiled_tiny_dcgan(d_lr=4e-4, g_lr=1e-4)
+    halve = keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5)
+    gan.fit(noise_images(32), batch_size=16, epochs=2, verbose=0, callbacks=[halve])
+    np.testing.assert_allclose(float(gan.optimizer["d"].learning_rate), 1e-4, rtol=1e-5)
+    np.testing.assert_allclose(float(gan.optimizer["g"].learning_rate), 2.5e-5, rtol=1e-5)
+
+
+def test_reduce_lr_on_plateau_reaches_both_optimizers():
+    gan = compiled_tiny_dcgan(d_lr=4e-4, g_lr=2e-4)
+    plateau = keras.callbacks.ReduceLROnPlateau(
+        monitor="d_loss", mode="min", factor=0.1, patience=0, min_delta=1e9,
+        verbose=0,
+    )
+    gan.fit(noise_images(32), batch_size=16, epochs=2, verbose=0, callbacks=[plateau])
+    np.testing.assert_allclose(float(gan.optimizer["d"].learning_rate), 4e-5, rtol=1e-4)
+    np.testing.assert_allclose(float(gan.optimizer["g"].learning_rate), 2e-5, rtol=1e-4)
+
+
+def test_learning_rate_schedules_follow_each_optimizers_steps():
+    gan = tiny_dcgan(n_critic=2)
+    decay = keras.optimizers.schedules.ExponentialDecay(1e-3, decay_steps=1, decay_rate=0.5)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(decay),
+        g_optimizer=keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(
+            1e-3, decay_steps=1, decay_rate=0.5)),
+    )
+    gan.fit(noise_images(32), batch_size=16, epochs=1, verbose=0)
+    d_lr = float(gan.optimizer["d"]._get_current_learning_rate())
+    g_lr = float(gan.optimizer["g"]._get_current_learning_rate())
+    np.testing.assert_allclose(d_lr, 1e-3 * 0.5**4, rtol=1e-5)  # 2 steps x 2 critics
+    np.testing.assert_allclose(g_lr, 1e-3 * 0.5**2, rtol=1e-5)
+
+
+def test_n_critic_steps_and_the_real_batches_they_consume():
+    gan = tiny_dcgan(n_critic=3)
+    gan.compile()
+    batch = keras.ops.convert_to_tensor(np.arange(7, dtype="float32"))
+    chunks = [keras.ops.convert_to_numpy(c).tolist() for c in gan.critic_batches(batch)]
+    assert chunks == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]  # remainder dropped
+    gan.fit(noise_images(30), batch_size=15, epochs=1, verbose=0)
+    assert int(gan.optimizer["d"].iterations) == 6
+    assert int(gan.optimizer["g"].iterations) == 2
+
+
+def test_latents_come_from_the_carried_seed_generator():
+    gan = compiled_tiny_dcgan()
+    state = gan.seed_generator.state.numpy().copy()
+    gan.fit(noise_images(32), batch_size=16, epochs=1, verbose=0)
+    assert not np.array_equal(state, gan.seed_generator.state.numpy())
+
+
+def test_fit_builds_nothing_by_calling_the_model():
+    gan = compiled_tiny_dcgan()
+    assert gan.built and gan.generator.built and gan.discriminator.built
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("fit() called the model to build it")
+
+    gan.compute_output_spec = refuse
+    gan.fit(noise_images(16), batch_size=16, epochs=1, verbose=0)
+
+
+def test_custom_networks_and_image_size():
+    g = keras.Sequential([
+        keras.Input((6,)), keras.layers.Dense(12 * 12 * 3, activation="tanh"),
+        keras.layers.Reshape((12, 12, 3)),
+    ])
+    d = keras.Sequential([
+        keras.Input((12, 12, 3)), keras.layers.Conv2D(4, 3, strides=2),
+        keras.layers.Flatten(), keras.layers.Dense(1),
+    ])
+    gan = GAN(g, d, seed=1)
+    assert gan.latent_dim == 6 and gan.image_shape == (12, 12, 3)
+    gan.compile()
+    history = gan.fit(noise_images(32, (12, 12, 3)), batch_size=16, epochs=1, verbose=0)
+    assert np.isfinite(history.history["g_loss"][0])
+    assert gan.generate(n=3).shape == (3, 12, 12, 3)
+
+
+class _FixedLatents(DCGAN):
+    def __init__(self, **kwargs):
+        super().__init__(latent_dim=8, base_filters=4, **kwargs)
+
+    def sample_latent(self, batch_size):
+        grid = keras.ops.linspace(-2.0, 2.0, batch_size * self.latent_dim)
+        return keras.ops.reshape(grid, (batch_size, self.latent_dim))
+
+
+def test_jit_compile_true_matches_default_compilation():
+    if keras.backend.backend() == "torch":
+        pytest.skip("torch.compile takes ~100 s to start on this CPU; covered by benchmarks")
+    # SGD, not Adam: Adam's first steps are ~lr * sign(grad), which turns
+    # float-rounding differences between XLA and non-XLA kernels into
+    # lr-sized ones. Fixed latents: TF's stateless RNG picks another
+    # algorithm under XLA, so the same seed draws other numbers there.
+    results, start = [], _FixedLatents(seed=3).get_weights()
+    for jit in ("auto", True):
+        gan = _FixedLatents(seed=3)
+        gan.set_weights(start)  # same initial weights and seed-generator state
+        gan.compile(
+            jit_compile=jit,
+            d_optimizer=keras.optimizers.SGD(0.05),
+            g_optimizer=keras.optimizers.SGD(0.05),
+        )
+        history = gan.fit(noise_images(32), batch_size=16, epochs=1, verbose=0, shuffle=False)
+        results.append((history.history, weights_of(gan)))
+    (hist_a, weights_a), (hist_b, weights_b) = results
+    for name in ("d_loss", "g_loss"):
+        np.testing.assert_allclose(hist_a[name], hist_b[name], rtol=1e-4)
+    for a, b in zip(weights_a, weights_b):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+    assert any(not np.array_equal(a, b) for a, b in zip(start, weights_a))
+
+
+def test_compiled_gan_round_trips_with_optimizer_state(tmp_path):
+    gan = compiled_tiny_dcgan(d_lr=3e-4, g_lr=1e-4)
+    data = noise_images(32)
+    gan.fit(data, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    path = os.path.join(tmp_path, "gan.keras")
+    gan.save(path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is DCGAN
+    for key in ("d", "g"):
+        ours, theirs = gan.optimizer[key], loaded.optimizer[key]
+        assert int(theirs.iterations) == int(ours.iterations) == 2
+        assert float(theirs.learning_rate) == pytest.approx(float(ours.learning_rate))
+        for a, b in zip(ours.variables, theirs.variables):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert int(loaded.optimizer.iterations) == 2
+    # Both continue identically: same weights, moments, step and seed state.
+    for model in (gan, loaded):
+        model.fit(data, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(weights_of(gan.generator), weights_of(loaded.generator)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_weights_file_restores_optimizer_state(tmp_path):
+    gan = compiled_tiny_dcgan()
+    gan.fit(noise_images(32), batch_size=16, epochs=1, verbose=0)
+    path = os.path.join(tmp_path, "gan.weights.h5")
+    gan.save_weights(path)
+    fresh = compiled_tiny_dcgan(seed=5)
+    fresh.load_weights(path)
+    for a, b in zip(gan.optimizer.variables, fresh.optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    for a, b in zip(weights_of(gan), weights_of(fresh)):
+        np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------- errors
+def test_wrong_image_shape_is_a_clear_error():
+    gan = compiled_tiny_dcgan()
+    with pytest.raises(ValueError, match=r"built for images of shape \(28, 28, 1\)"):
+        gan.fit(noise_images(16, (32, 32, 1)), batch_size=16, verbose=0)
+
+
+def test_integer_images_are_a_clear_error():
+    gan = compiled_tiny_dcgan()
+    images = np.zeros((16, 28, 28, 1), "uint8")
+    with pytest.raises(ValueError, match="127.5"):
+        gan.fit(images, batch_size=16, verbose=0)
+
+
+def test_empty_and_nan_data_are_clear_errors():
+    gan = compiled_tiny_dcgan()
+    with pytest.raises(ValueError, match="empty"):
+        gan.fit(np.zeros((0, 28, 28, 1), "float32"), batch_size=8, verbose=0)
+    bad = noise_images(16)
+    bad[5, 3, 3, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN.*index 5"):
+        gan.fit(bad, batch_size=8, verbose=0)
+    assert int(gan.optimizer.iterations) == 0
+
+
+def test_fit_before_compile_is_a_clear_error():
+    gan = tiny_dcgan()
+    with pytest.raises(RuntimeError, match=r"compile\(\) before fit"):
+        gan.fit(noise_images(16), batch_size=8, verbose=0)
+
+
+def test_bad_networks_and_arguments_are_clear_errors():
+    with pytest.raises(ValueError, match="one logit per image"):
+        GAN(
+            tiny_dcgan().generator,
+            keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten()]),
+        )
+    with pytest.raises(ValueError, match="n_critic"):
+        tiny_dcgan(n_critic=0)
+    gan = tiny_dcgan()
+    with pytest.raises(TypeError, match="d_optimizer"):
+        gan.compile(optimizer="adam")
+    shared = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="own optimizer"):
+        gan.compile(d_optimizer=shared, g_optimizer=shared)

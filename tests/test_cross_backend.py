@@ -1,0 +1,75 @@
+"""Files written on one backend load on every other (run once, not per backend).
+
+Each backend runs in its own subprocess (KERAS_BACKEND is read at import).
+Latents are drawn with numpy: `keras.random` differs between backends.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.cross_backend
+
+BACKENDS = ("tensorflow", "jax", "torch")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+SAVE = """
+import sys, numpy as np, keras
+sys.path.insert(0, {here!r})
+from helpers import compiled_tiny_dcgan, noise_images, numpy_latents
+gan = compiled_tiny_dcgan(seed=1)
+gan.fit(noise_images(32), batch_size=16, epochs=1, verbose=0)
+gan.generator.save({out!r} + "/generator.keras")
+gan.save({out!r} + "/gan.keras")
+np.save({out!r} + "/expected.npy", gan.generator.predict(numpy_latents(8), verbose=0))
+np.save({out!r} + "/d_moments.npy", np.concatenate(
+    [v.numpy().ravel() for v in gan.optimizer["d"].variables]))
+"""
+
+LOAD = """
+import json, sys, numpy as np, keras
+sys.path.insert(0, {here!r})
+import keras_gans
+from helpers import numpy_latents
+report = {{}}
+for source in {sources!r}:
+    folder = {root!r} + "/" + source
+    generator = keras.saving.load_model(folder + "/generator.keras")
+    out = generator.predict(numpy_latents(8), verbose=0)
+    gan = keras.saving.load_model(folder + "/gan.keras")
+    moments = np.concatenate([v.numpy().ravel() for v in gan.optimizer["d"].variables])
+    report[source] = {{
+        "generator": float(np.max(np.abs(out - np.load(folder + "/expected.npy")))),
+        "gan": float(np.max(np.abs(gan.generator.predict(numpy_latents(8), verbose=0)
+                                   - np.load(folder + "/expected.npy")))),
+        "moments": float(np.max(np.abs(moments - np.load(folder + "/d_moments.npy")))),
+    }}
+print("REPORT" + json.dumps(report))
+"""
+
+
+def _run(backend, code):
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, f"{backend} failed:\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def test_generators_and_gans_load_on_every_backend(tmp_path):
+    root = str(tmp_path)
+    for backend in BACKENDS:
+        os.makedirs(os.path.join(root, backend))
+        _run(backend, SAVE.format(here=HERE, out=os.path.join(root, backend)))
+    for target in BACKENDS:
+        out = _run(target, LOAD.format(here=HERE, root=root, sources=BACKENDS))
+        report = json.loads(out.split("REPORT", 1)[1])
+        for source, diffs in report.items():
+            print(f"{source} -> {target}: {diffs}")
+            assert diffs["generator"] < 1e-4, (source, target, diffs)
+            assert diffs["gan"] < 1e-4, (source, target, diffs)
+            assert diffs["moments"] == 0.0, (source, target, diffs)
