@@ -51,11 +51,11 @@ def train(args):
             f"error: {args.out} already holds a trained run (gan.keras); "
             "choose another --out or pass --overwrite."
         )
+    model_class = models.get_class(args.model)
     images = datasets.load(args.dataset, split="train")
     data, steps = datasets.make_dataset(images, args.batch_size, seed=args.seed)
     steps = args.steps_per_epoch or steps
-    gan = models.get(
-        args.model,
+    gan = model_class(
         image_shape=images.shape[1:],
         latent_dim=args.latent_dim,
         base_filters=args.base_filters,

@@ -39,7 +39,7 @@ def test_weights_files_are_small():
 
 
 @pytest.mark.parametrize("name, min_confident", [("mnist", 0.9),
-                                                 ("fashion_mnist", 0.75)])
+                                                 ("fashion_mnist", 0.7)])
 def test_classify_real_samples(name, min_confident):
     x, _ = _test_images(name)
     report = classify_samples(x, dataset=name)
@@ -58,7 +58,9 @@ def test_classify_noise_and_collapse():
     report = classify_samples(noise, dataset="mnist")
     assert report["n"] == 200
     assert sum(report["class_histogram"]) == pytest.approx(1.0)
-    assert report["confident_share"] < 0.9  # noise is not a confident digit set
+    # Trained with outlier exposure: noise gets a low top probability.
+    assert report["confident_share"] < 0.2
+    assert report["mean_confidence"] < 0.5
     # Mode collapse: one digit repeated -> one class gets everything.
     x, y = _test_images("mnist")
     ones = np.repeat(x[y == 1][:1], 50, axis=0)

@@ -16,12 +16,17 @@ def names():
     return sorted(_REGISTRY)
 
 
-def get(name, **kwargs):
-    """Builds the variant called `name` with `kwargs`."""
+def get_class(name):
+    """The variant class called `name` (case and dashes ignored)."""
     key = name.lower().replace("-", "_")
     if key not in _REGISTRY:
         raise ValueError(f"Unknown model {name!r}. Known models: {names()}.")
-    return _REGISTRY[key](**kwargs)
+    return _REGISTRY[key]
 
 
-__all__ = ["DCGAN", "get", "names"]
+def get(name, **kwargs):
+    """Builds the variant called `name` with `kwargs`."""
+    return get_class(name)(**kwargs)
+
+
+__all__ = ["DCGAN", "get", "get_class", "names"]

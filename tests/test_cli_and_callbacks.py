@@ -1,0 +1,72 @@
+"""SampleGrid, loss plots and the keras-gans command line."""
+import json
+import os
+
+import numpy as np
+import pytest
+from conftest import require_data
+from helpers import compiled_tiny_dcgan
+from helpers import noise_images
+from PIL import Image
+
+from keras_gans import cli
+from keras_gans.callbacks import SampleGrid
+from keras_gans.utils import image_grid
+
+
+def _png(path):
+    return np.asarray(Image.open(path))
+
+
+def test_sample_grid_reads_current_weights_mid_epoch(tmp_path):
+    gan = compiled_tiny_dcgan()
+    grids = SampleGrid(str(tmp_path), n=4, every_n_batches=2, scale=1)
+    before = image_grid(gan.generate(latents=_latents(grids, gan)))
+    gan.fit(noise_images(64), batch_size=16, epochs=1, verbose=0, callbacks=[grids])
+    names = sorted(os.listdir(tmp_path))
+    assert names == ["epoch_001.png", "step_000002.png", "step_000004.png"]
+    final = image_grid(gan.generate(latents=grids._latents))
+    np.testing.assert_array_equal(_png(tmp_path / "step_000004.png").reshape(final.shape), final)
+    mid = _png(tmp_path / "step_000002.png").reshape(final.shape)
+    assert not np.array_equal(mid, final) and not np.array_equal(mid, before)
+
+
+def _latents(grids, gan):
+    rng = np.random.default_rng(grids.seed)
+    return rng.standard_normal((grids.n, gan.latent_dim)).astype("float32")
+
+
+def test_cli_train_then_sample(tmp_path, capsys):
+    require_data("mnist")
+    out = str(tmp_path / "run")
+    args = ["train", "dcgan", "--dataset", "mnist", "--out", out, "--epochs", "2",
+            "--steps-per-epoch", "2", "--batch-size", "16", "--latent-dim", "8",
+            "--base-filters", "4", "--samples", "4", "--verbose", "0"]
+    assert cli.main(args) == 0
+    for name in ("gan.keras", "generator.keras", "history.json", "losses.png",
+                 "samples.png", "samples/epoch_001.png", "samples/epoch_002.png"):
+        assert os.path.exists(os.path.join(out, name)), name
+    record = json.load(open(os.path.join(out, "history.json")))
+    assert len(record["history"]["d_loss"]) == 2 and record["steps_per_epoch"] == 2
+    # A finished run is never overwritten by accident.
+    with pytest.raises(SystemExit, match="already holds a trained run"):
+        cli.main(args)
+    grid = str(tmp_path / "grid.png")
+    assert cli.main(["sample", out, "--n", "9", "--out", grid, "--scale", "1"]) == 0
+    assert _png(grid).shape == (3 * 30 + 2, 3 * 30 + 2)
+
+
+def test_cli_sample_errors(tmp_path):
+    with pytest.raises(SystemExit, match="no such file"):
+        cli.main(["sample", str(tmp_path / "missing.keras")])
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(b"not a zip")
+    with pytest.raises(SystemExit, match="cannot load"):
+        cli.main(["sample", str(corrupt)])
+
+
+def test_cli_unknown_names_are_clear_errors(tmp_path, capsys):
+    assert cli.main(["train", "nogan", "--out", str(tmp_path / "a")]) == 2
+    assert "Unknown model 'nogan'" in capsys.readouterr().err
+    assert cli.main(["train", "dcgan", "--dataset", "cifar", "--out", str(tmp_path / "b")]) == 2
+    assert "cifar" in capsys.readouterr().err
