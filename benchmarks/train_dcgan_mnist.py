@@ -14,9 +14,9 @@ import platform
 import time
 
 import keras
-import numpy as np
 
 from keras_gans import datasets
+from keras_gans.core import sample_latents
 from keras_gans.metrics import classify_samples
 from keras_gans.models import DCGAN
 from keras_gans.utils import plot_history
@@ -47,6 +47,12 @@ def main():
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps-per-epoch", type=int, default=500)
+    parser.add_argument("--base-filters", type=int, default=32)
+    parser.add_argument("--ema-decay", type=float, default=0.999,
+                        help="generator EMA used for sampling (0 disables)")
+    parser.add_argument("--d-batch-norm", type=int, default=1)
+    parser.add_argument("--d-dropout", type=float, default=0.0)
+    parser.add_argument("--tag", default="", help="suffix of the output files")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--samples", type=int, default=1000)
     args = parser.parse_args()
@@ -54,7 +60,10 @@ def main():
 
     images = datasets.load("mnist", split="train")
     data, _ = datasets.make_dataset(images, args.batch_size, seed=args.seed)
-    gan = DCGAN(image_shape=(28, 28, 1), latent_dim=100, seed=args.seed)
+    gan = DCGAN(image_shape=(28, 28, 1), latent_dim=100, base_filters=args.base_filters,
+                seed=args.seed, ema_decay=args.ema_decay or None,
+                discriminator_batch_norm=bool(args.d_batch_norm),
+                discriminator_dropout=args.d_dropout)
     gan.compile(
         d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
@@ -67,17 +76,25 @@ def main():
     )
     wall = time.perf_counter() - start
 
-    latents = np.random.default_rng(123).standard_normal((args.samples, 100))
-    samples = gan.generate(latents=latents.astype("float32"))
+    latents = sample_latents(args.samples, 100, seed=123)
+    samples = gan.generate(latents=latents)
     report = classify_samples(samples, dataset="mnist", threshold=0.9)
+    raw = classify_samples(gan.generator.predict(latents, verbose=0),
+                           dataset="mnist", threshold=0.9)
+    truncated = classify_samples(
+        gan.generate(latents=sample_latents(args.samples, 100, seed=123, truncation=1.0)),
+        dataset="mnist", threshold=0.9)
+    os.makedirs(os.path.join(ROOT, "runs"), exist_ok=True)
+    gan.save(os.path.join(ROOT, "runs", f"dcgan_mnist_{backend}{args.tag}.keras"))
     os.makedirs(os.path.join(ROOT, "examples"), exist_ok=True)
-    grid = save_grid(samples[:100], os.path.join(ROOT, "examples", f"dcgan_mnist_{backend}.png"),
+    grid = save_grid(samples[:100], os.path.join(ROOT, "examples", f"dcgan_mnist_{backend}{args.tag}.png"),
                      columns=10, scale=2)
-    plot_history(history.history, os.path.join(ROOT, "examples", f"dcgan_mnist_{backend}_losses.png"))
+    plot_history(history.history, os.path.join(ROOT, "examples", f"dcgan_mnist_{backend}{args.tag}_losses.png"))
     result = {
         "backend": backend,
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "batch_size": args.batch_size,
+        "base_filters": args.base_filters,
         "steps": budget.steps,
         "epochs_of_mnist": round(budget.steps * args.batch_size / len(images), 2),
         "wall_seconds": round(wall, 1),
@@ -86,10 +103,17 @@ def main():
         "confident_share": round(float(report["confident_share"]), 4),
         "min_class_share": round(float(report["min_class_share"]), 4),
         "class_histogram": [round(float(x), 4) for x in report["class_histogram"]],
+        "ema_decay": args.ema_decay,
+        "discriminator_batch_norm": bool(args.d_batch_norm),
+        "discriminator_dropout": args.d_dropout,
+        "truncation_1.0_confident_share": round(float(truncated["confident_share"]), 4),
+        "truncation_1.0_min_class_share": round(float(truncated["min_class_share"]), 4),
+        "raw_generator_confident_share": round(float(raw["confident_share"]), 4),
+        "raw_generator_min_class_share": round(float(raw["min_class_share"]), 4),
         "grid": os.path.relpath(grid, ROOT),
     }
     os.makedirs(os.path.join(ROOT, "benchmarks", "results"), exist_ok=True)
-    with open(os.path.join(ROOT, "benchmarks", "results", f"dcgan_mnist_{backend}.json"), "w") as f:
+    with open(os.path.join(ROOT, "benchmarks", "results", f"dcgan_mnist_{backend}{args.tag}.json"), "w") as f:
         json.dump(result, f, indent=2)
     print(json.dumps(result, indent=2))
 

@@ -11,6 +11,9 @@ from keras_gans.utils import save_grid
 class SampleGrid(keras.callbacks.Callback):
     """Writes a PNG grid of samples from fixed latents after each epoch.
 
+    Samples come from `model.sampler` (the EMA generator when the model
+    keeps one).
+
     The latents are drawn once with numpy, so successive grids show the same
     "people" improving. On JAX, `fit()` keeps the variables' values outside
     the model during an epoch; the callback syncs them back before sampling.
@@ -54,7 +57,7 @@ class SampleGrid(keras.callbacks.Callback):
                 "float32"
             )
         images = keras.ops.convert_to_numpy(
-            model.generator(self._latents, training=False)
+            model.sampler(self._latents, training=False)
         )
         self.last_path = save_grid(
             images, os.path.join(self.directory, name), scale=self.scale

@@ -16,9 +16,12 @@ def _add_train(sub):
                    help="batches per epoch (default: one pass over the data)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--latent-dim", type=int, default=100)
-    p.add_argument("--base-filters", type=int, default=64)
+    p.add_argument("--base-filters", type=int, default=32,
+                   help="network width (DCGAN's paper uses 64; 32 trains 3x faster on CPU)")
     p.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of both networks")
     p.add_argument("--n-critic", type=int, default=1)
+    p.add_argument("--ema-decay", type=float, default=0.999,
+                   help="generator weight EMA used for sampling (0 disables)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--samples", type=int, default=64, help="images in each grid")
     p.add_argument("--overwrite", action="store_true",
@@ -33,6 +36,8 @@ def _add_sample(sub):
     p.add_argument("--n", type=int, default=64)
     p.add_argument("--out", default="grid.png")
     p.add_argument("--seed", type=int, default=0, help="numpy seed of the latents")
+    p.add_argument("--truncation", type=float, default=None,
+                   help="redraw latent entries above this magnitude (e.g. 1.0)")
     p.add_argument("--scale", type=int, default=2, help="pixel enlargement of the PNG")
     p.set_defaults(func=sample)
 
@@ -61,6 +66,7 @@ def train(args):
         base_filters=args.base_filters,
         n_critic=args.n_critic,
         seed=args.seed,
+        ema_decay=args.ema_decay or None,
     )
     gan.compile(
         d_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
@@ -80,7 +86,7 @@ def train(args):
     )
     seconds = time.perf_counter() - start
     gan.save(os.path.join(args.out, "gan.keras"))
-    gan.generator.save(os.path.join(args.out, "generator.keras"))
+    gan.sampler.save(os.path.join(args.out, "generator.keras"))
     record = {
         "model": args.model,
         "dataset": args.dataset,
@@ -117,20 +123,19 @@ def _load_generator(path):
         model = keras.saving.load_model(path, compile=False)
     except Exception as err:  # corrupt or foreign file: say what it is
         raise SystemExit(f"error: cannot load {path!r} as a Keras model: {err}") from None
-    return getattr(model, "generator", model)
+    return getattr(model, "sampler", model)
 
 
 def sample(args):
-    import numpy as np
-
+    from keras_gans.core import sample_latents
     from keras_gans.utils import save_grid
 
     if args.n < 1:
         raise SystemExit("error: --n must be at least 1.")
     generator = _load_generator(args.path)
     latent_dim = int(generator.input_shape[-1])
-    latents = np.random.default_rng(args.seed).standard_normal((args.n, latent_dim))
-    images = generator.predict(latents.astype("float32"), verbose=0)
+    latents = sample_latents(args.n, latent_dim, args.seed, args.truncation)
+    images = generator.predict(latents, verbose=0)
     save_grid(images, args.out, scale=args.scale)
     print(f"Wrote {args.n} samples to {args.out}.")
 

@@ -201,6 +201,26 @@ def test_jit_compile_true_matches_default_compilation():
     assert any(not np.array_equal(a, b) for a, b in zip(start, weights_a))
 
 
+def test_generator_ema_follows_its_formula_and_is_the_sampler(tmp_path):
+    gan = tiny_dcgan(ema_decay=0.25)
+    gan.compile()
+    start = weights_of(gan.generator)
+    np.testing.assert_array_equal(start[0], gan.ema_generator.weights[0].numpy())
+    gan.fit(noise_images(16), batch_size=16, epochs=1, verbose=0)
+    assert not gan.ema_generator.trainable
+    for w0, w1, ema in zip(start, weights_of(gan.generator), weights_of(gan.ema_generator)):
+        np.testing.assert_allclose(ema, 0.25 * w0 + 0.75 * w1, rtol=1e-5, atol=1e-6)
+    latents = numpy_latents(3)
+    np.testing.assert_allclose(
+        gan.generate(latents=latents), gan.ema_generator.predict(latents, verbose=0)
+    )
+    path = os.path.join(tmp_path, "gan.keras")
+    gan.save(path)
+    loaded = keras.saving.load_model(path)
+    for a, b in zip(weights_of(gan.ema_generator), weights_of(loaded.ema_generator)):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_compiled_gan_round_trips_with_optimizer_state(tmp_path):
     gan = compiled_tiny_dcgan(d_lr=3e-4, g_lr=1e-4)
     data = noise_images(32)

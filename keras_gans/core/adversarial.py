@@ -10,6 +10,7 @@ gradients, optimizers, loss scaling and backend differences lives here and in
 import keras
 import numpy as np
 from keras import ops
+from keras.src.saving.serialization_lib import SerializableDict
 
 from keras_gans import backend
 from keras_gans.core.optimizer import GANOptimizer
@@ -110,7 +111,7 @@ class AdversarialModel(keras.Model):
         self.optimizer.build_sets(
             {key: self.set_variables(key) for key in self.network_sets}
         )
-        self._compile_config = keras.src.saving.serialization_lib.SerializableDict(
+        self._compile_config = SerializableDict(
             run_eagerly=run_eagerly,
             jit_compile=jit_compile,
             steps_per_execution=steps_per_execution,
@@ -174,11 +175,17 @@ class AdversarialModel(keras.Model):
             count = len(variables[key])
             set_grads = grads[start : start + count]
             start += count
-            if key != lead:
+            if key != lead and self._is_loss_scaled(key, lead):
                 ratio = self._loss_scale(key) / self._loss_scale(lead)
                 set_grads = [g * ops.cast(ratio, g.dtype) for g in set_grads]
             self.optimizer.apply_to(key, set_grads, variables[key])
         return logs
+
+    def _is_loss_scaled(self, *keys):
+        return any(
+            isinstance(self.optimizer[k], keras.optimizers.LossScaleOptimizer)
+            for k in keys
+        )
 
     def _loss_scale(self, key):
         opt = self.optimizer[key]
@@ -201,7 +208,9 @@ class AdversarialModel(keras.Model):
         step runs, so they cannot poison the weights.
         """
         self._assert_compile_called("fit()")
-        _check_array_input(x)
+        if not _check_array_input(x):
+            # Datasets shuffle themselves; Keras warns if asked to.
+            kwargs.setdefault("shuffle", False)
         try:
             return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
         except UnboundLocalError as err:
@@ -224,9 +233,10 @@ class AdversarialModel(keras.Model):
 
 
 def _check_array_input(x):
+    """Checks array input; returns False for datasets (checked per batch)."""
     first = x[0] if isinstance(x, (tuple, list)) and x else x
     if not (hasattr(first, "shape") and hasattr(first, "dtype")):
-        return  # a dataset or generator: checked batch by batch in the step
+        return False
     if len(first.shape) == 0 or first.shape[0] == 0:
         raise ValueError(
             f"fit() got an empty array of images (shape {tuple(first.shape)}); "
@@ -239,6 +249,7 @@ def _check_array_input(x):
             f"The training images contain NaN or inf values (first at index "
             f"{bad}); clean or drop those images before fit()."
         )
+    return True
 
 
 class _KeepState:

@@ -21,6 +21,9 @@ class DCGAN(GAN):
         latent_dim: size of the Gaussian latent.
         base_filters: width of the discriminator's first block; the
             generator's widths mirror it.
+        discriminator_batch_norm: BatchNorm in the discriminator (the
+            paper's choice); False gives a batch-free discriminator.
+        discriminator_dropout: Dropout rate after each discriminator block.
         generator, discriminator: your own networks instead of the built-in
             ones (any Keras models with matching shapes).
         **kwargs: passed to `GAN` (`loss`, `n_critic`, `seed`, `name`).
@@ -43,6 +46,8 @@ class DCGAN(GAN):
         image_shape=(28, 28, 1),
         latent_dim=100,
         base_filters=64,
+        discriminator_batch_norm=True,
+        discriminator_dropout=0.0,
         generator=None,
         discriminator=None,
         **kwargs,
@@ -51,7 +56,10 @@ class DCGAN(GAN):
         if generator is None:
             generator = dcgan_generator(image_shape, latent_dim, base_filters)
         if discriminator is None:
-            discriminator = dcgan_discriminator(image_shape, base_filters)
+            discriminator = dcgan_discriminator(
+                image_shape, base_filters, batch_norm=discriminator_batch_norm,
+                dropout=discriminator_dropout,
+            )
         kwargs.setdefault("loss", "non_saturating")
         super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
         if self.image_shape != image_shape:
@@ -60,8 +68,15 @@ class DCGAN(GAN):
                 f"not image_shape={image_shape}."
             )
         self.base_filters = base_filters
+        self.discriminator_batch_norm = discriminator_batch_norm
+        self.discriminator_dropout = discriminator_dropout
 
     def get_config(self):
         config = super().get_config()
-        config.update(image_shape=list(self.image_shape), base_filters=self.base_filters)
+        config.update(
+            image_shape=list(self.image_shape),
+            base_filters=self.base_filters,
+            discriminator_batch_norm=self.discriminator_batch_norm,
+            discriminator_dropout=self.discriminator_dropout,
+        )
         return config

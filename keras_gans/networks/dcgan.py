@@ -70,8 +70,14 @@ def dcgan_generator(
     return keras.Model(latents, images, name=name)
 
 
-def dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, name="discriminator"):
+def dcgan_discriminator(
+    image_shape=(28, 28, 1), base_filters=64, batch_norm=True, dropout=0.0,
+    name="discriminator",
+):
     """DCGAN discriminator: images -> one logit per image, shape (batch, 1).
+
+    `batch_norm=False` drops BatchNorm (a batch-free critic, needed by
+    gradient penalties); `dropout` adds Dropout after each block.
 
     >>> d = dcgan_discriminator((28, 28, 1), base_filters=8)
     >>> d.output_shape
@@ -84,11 +90,14 @@ def dcgan_discriminator(image_shape=(28, 28, 1), base_filters=64, name="discrimi
     for stage in range(max(stages, 1)):
         x = layers.Conv2D(
             base_filters * 2**stage, 4, strides=2 if stages else 1,
-            padding="same", use_bias=stage == 0, name=f"down{stage + 1}",
+            padding="same", use_bias=stage == 0 or not batch_norm,
+            name=f"down{stage + 1}",
         )(x)
-        if stage:
+        if stage and batch_norm:
             x = layers.BatchNormalization(name=f"down{stage + 1}_bn")(x)
         x = layers.LeakyReLU(0.2)(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"down{stage + 1}_dropout")(x)
     x = layers.Flatten()(x)
     logits = layers.Dense(1, dtype="float32", name="logit")(x)
     return keras.Model(images, logits, name=name)
