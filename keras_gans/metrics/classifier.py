@@ -49,8 +49,11 @@ class DomainClassifier(keras.Model):
     probability instead of a confident wrong class.
 
     Example:
+        >>> import numpy as np
         >>> clf = DomainClassifier.load("mnist")          # trained weights
-        >>> probs = clf.predict(images, verbose=0)        # doctest: +SKIP
+        >>> images = np.zeros((2, 28, 28, 1), "float32")  # in [-1, 1]
+        >>> clf.predict(images, verbose=0).shape
+        (2, 10)
         >>> fresh = DomainClassifier(dataset="mnist")     # untrained, to fit
     """
 
@@ -160,7 +163,8 @@ def classify_samples(images, dataset="mnist", threshold=0.9, batch_size=500):
             overshoots are clipped).
 
     Example:
-        >>> x = keras_gans.datasets.load("mnist", "test")[:1000]
+        >>> from keras_gans import datasets
+        >>> x = datasets.load("mnist", "test")[:1000]
         >>> report = classify_samples(x, "mnist")
         >>> report["confident_share"] > 0.9, report["min_class_share"] > 0.05
         (True, True)

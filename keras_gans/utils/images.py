@@ -20,8 +20,8 @@ def to_uint8(images, value_range=(-1.0, 1.0)):
 def image_grid(images, columns=None, padding=2, value_range=(-1.0, 1.0)):
     """Tiles `(n, h, w, c)` images into one `(H, W, c)` uint8 array.
 
-    >>> image_grid(np.zeros((6, 4, 4, 1)), columns=3).shape
-    (12, 18, 1)
+    >>> image_grid(np.zeros((6, 4, 4, 1)), columns=3, padding=2).shape
+    (14, 20, 1)
     """
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[0] == 0:
