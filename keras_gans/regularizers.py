@@ -27,13 +27,29 @@ def averaged_copy(network, name=None):
     return copy
 
 
-def ema_update(averaged, source, decay):
-    """`averaged <- decay * averaged + (1 - decay) * source`, weight by weight.
+def ema_decay_at(decay, step):
+    """`min(decay, (1 + step) / (10 + step))`: the average follows the
+    weights closely early on, so it does not drag the random initial
+    weights along for thousands of steps (as tf.train.ExponentialMovingAverage
+    with num_updates).
 
-    Used for the generator EMA (Karras et al. 2018; Yazici et al. 2019):
-    samples from the averaged generator are smoother and cleaner than from
-    the raw one. Covers BatchNorm statistics too.
+    >>> round(float(ema_decay_at(0.999, 0)), 4), round(float(ema_decay_at(0.999, 10**6)), 4)
+    (0.1, 0.999)
     """
+    step = ops.cast(step, "float32")
+    return ops.minimum(decay, (1.0 + step) / (10.0 + step))
+
+
+def ema_update(averaged, source, decay, step=None):
+    """`averaged <- d * averaged + (1 - d) * source`, weight by weight.
+
+    `d` is `decay`, or `ema_decay_at(decay, step)` when `step` is given.
+    Used for the generator EMA (Karras et al. 2018; Yazici et al. 2019):
+    samples from the averaged generator are smoother than from the raw one.
+    Covers BatchNorm statistics too.
+    """
+    if step is not None:
+        decay = ema_decay_at(decay, step)
     for avg, value in zip(averaged.weights, source.weights):
         current = ops.cast(value, avg.dtype)
         avg.assign(avg * decay + current * (1.0 - decay))

@@ -65,7 +65,9 @@ class GAN(AdversarialModel):
         seed: seed of the latent sampler (an int, or None for a random one).
         ema_decay: if set (e.g. 0.999), keep `ema_generator`, an exponential
             moving average of the generator's weights updated after every
-            generator step; `call`, `generate` and `sampler` then use it.
+            generator step (with warm-up: the decay at generator step t is
+            `min(ema_decay, (1 + t) / (10 + t))`); `call`, `generate` and
+            `sampler` then use it.
 
     Example:
 
@@ -233,7 +235,10 @@ class GAN(AdversarialModel):
 
         logs.update(self.update("g", g_loss))
         if self.ema_generator is not None:
-            regularizers.ema_update(self.ema_generator, self.generator, self.ema_decay)
+            regularizers.ema_update(
+                self.ema_generator, self.generator, self.ema_decay,
+                step=self.optimizer["g"].iterations,
+            )
         return logs
 
     # The latent sampler's state is saved with the weights (Keras does not
