@@ -2,9 +2,9 @@
 import os
 
 import keras
-import numpy as np
 
 from keras_gans import backend
+from keras_gans.core import sample_latents
 from keras_gans.utils import save_grid
 
 
@@ -52,10 +52,7 @@ class SampleGrid(keras.callbacks.Callback):
         model = self.model
         backend.sync_model_state(model)
         if self._latents is None:
-            rng = np.random.default_rng(self.seed)
-            self._latents = rng.standard_normal((self.n, model.latent_dim)).astype(
-                "float32"
-            )
+            self._latents = sample_latents(self.n, model.latent_dim, self.seed)
         images = keras.ops.convert_to_numpy(
             model.sampler(self._latents, training=False)
         )
