@@ -40,6 +40,30 @@ class AdversarialModel(keras.Model):
     other sets' networks is restored after their forward passes, so a
     discriminator update leaves every generator weight bit-unchanged and
     vice versa.
+
+    Example (a two-network model trained by matching means):
+
+    >>> import keras, numpy as np
+    >>> from keras import ops
+    >>> class MeanMatch(AdversarialModel):
+    ...     network_sets = {"g": ("generator",)}
+    ...     tracked_metrics = ("g_loss",)
+    ...     def __init__(self, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         self.generator = keras.Sequential(
+    ...             [keras.Input((2,)), keras.layers.Dense(2)])
+    ...     def adversarial_step(self, data):
+    ...         def loss():
+    ...             out = self.generator(data)
+    ...             value = ops.mean(ops.square(ops.mean(out, 0) - 3.0))
+    ...             return value, {"g_loss": value}
+    ...         return self.update("g", loss)
+    >>> model = MeanMatch()
+    >>> model.compile(g_optimizer=keras.optimizers.SGD(0.1))
+    >>> history = model.fit(np.ones((8, 2), "float32"), batch_size=8,
+    ...                     epochs=30, verbose=0)
+    >>> history.history["g_loss"][-1] < history.history["g_loss"][0]
+    True
     """
 
     network_sets = {}
@@ -95,6 +119,7 @@ class AdversarialModel(keras.Model):
                 "Each network set needs its own optimizer instance; the same "
                 "optimizer object was passed for two sets."
             )
+        self._require_built_networks()
         applied = dict(chosen)
         if auto_scale_loss and self.dtype_policy.name == "mixed_float16":
             applied = {
@@ -118,6 +143,18 @@ class AdversarialModel(keras.Model):
             auto_scale_loss=auto_scale_loss,
             **{f"{key}_optimizer": opt for key, opt in chosen.items()},
         )
+
+    def _require_built_networks(self):
+        # The optimizers are built on the networks' variables right away,
+        # and fit() must not build the model by calling it on a batch.
+        for key in self.network_sets:
+            for name, net in zip(self.network_sets[key], self.networks_of(key)):
+                if not net.built:
+                    raise ValueError(
+                        f"Network {name!r} is not built; build it (e.g. "
+                        f"`{name}.build(input_shape)`) before compile()."
+                    )
+        self.built = True
 
     def compile_from_config(self, config):
         config = keras.saving.deserialize_keras_object(config)
