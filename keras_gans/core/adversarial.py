@@ -14,6 +14,7 @@ from keras.src.saving.serialization_lib import SerializableDict
 
 from keras_gans import backend
 from keras_gans.core.optimizer import GANOptimizer
+from keras_gans.utils.images import check_image_array
 
 
 def default_optimizer():
@@ -274,18 +275,7 @@ def _check_array_input(x):
     first = x[0] if isinstance(x, (tuple, list)) and x else x
     if not (hasattr(first, "shape") and hasattr(first, "dtype")):
         return False
-    if len(first.shape) == 0 or first.shape[0] == 0:
-        raise ValueError(
-            f"fit() got an empty array of images (shape {tuple(first.shape)}); "
-            "check the data path or the filter that produced it."
-        )
-    array = np.asarray(first)
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        bad = int(np.argwhere(~np.isfinite(array).reshape(len(array), -1).all(1))[0][0])
-        raise ValueError(
-            f"The training images contain NaN or inf values (first at index "
-            f"{bad}); clean or drop those images before fit()."
-        )
+    check_image_array(np.asarray(first), "fit()")
     return True
 
 

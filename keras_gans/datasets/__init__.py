@@ -72,6 +72,14 @@ def check_available(name):
     SOURCES[name][0]()
 
 
+def _read_checked(name, split):
+    # The cached read-only arrays; callers copy or convert them.
+    _check_name(name)
+    _check_split(split)
+    check_available(name)
+    return _read(name, split)
+
+
 def load_uint8(name, split="train"):
     """Raw data: ``(images, labels)`` as uint8 ``(N, 28, 28, 1)`` and int32 ``(N,)``.
 
@@ -83,10 +91,7 @@ def load_uint8(name, split="train"):
         >>> images.shape, images.dtype, labels[:3]
         ((10000, 28, 28, 1), dtype('uint8'), array([7, 2, 1], dtype=int32))
     """
-    _check_name(name)
-    _check_split(split)
-    check_available(name)
-    images, labels = _read(name, split)
+    images, labels = _read_checked(name, split)
     return images.copy(), labels.copy()
 
 
@@ -101,10 +106,7 @@ def load(name, split="train", labels=False):
         ((60000, 28, 28, 1), dtype('float32'), -1.0, 1.0)
         >>> x, y = load("fashion_mnist", "test", labels=True)
     """
-    _check_name(name)
-    _check_split(split)
-    check_available(name)
-    raw, raw_labels = _read(name, split)
+    raw, raw_labels = _read_checked(name, split)
     images = raw.astype(np.float32)
     images /= np.float32(127.5)
     images -= np.float32(1.0)

@@ -11,6 +11,8 @@ import os
 import keras
 import numpy as np
 
+from keras_gans.utils.images import check_image_array
+
 WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
 TRAIN_SCRIPT = "benchmarks/train_domain_classifier.py"
 DATASETS = ("mnist", "fashion_mnist")
@@ -118,16 +120,7 @@ def _validate_images(images):
             f"classify_samples expects images of shape (N, 28, 28, 1); got "
             f"{tuple(x.shape)}."
         )
-    if x.shape[0] == 0:
-        raise ValueError("classify_samples got no images (N == 0).")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise ValueError(
-            f"classify_samples expects float images in [-1, 1]; got dtype "
-            f"{x.dtype}. Convert uint8 data with x / 127.5 - 1."
-        )
-    x = x.astype(np.float32, copy=False)
-    if not np.all(np.isfinite(x)):
-        raise ValueError("classify_samples got NaN or infinite pixel values.")
+    x = check_image_array(x, "classify_samples").astype(np.float32, copy=False)
     lo, hi = float(x.min()), float(x.max())
     if lo < -1.5 or hi > 1.5:
         raise ValueError(

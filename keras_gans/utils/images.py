@@ -17,6 +17,33 @@ def to_uint8(images, value_range=(-1.0, 1.0)):
     return np.clip(np.round(scaled), 0, 255).astype("uint8")
 
 
+def check_image_array(images, context):
+    """Checks a numpy batch of images; returns it. Raises ValueError, naming
+    `context`, for an empty batch, a non-float dtype or NaN/inf values.
+
+    >>> check_image_array(np.zeros((2, 4, 4, 1), "float32"), "fit()").shape
+    (2, 4, 4, 1)
+    """
+    if images.ndim == 0 or images.shape[0] == 0:
+        raise ValueError(
+            f"{context} got no images (an empty array, shape "
+            f"{tuple(images.shape)}); check the data path or the filter that "
+            "produced it."
+        )
+    if not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(
+            f"{context} expects float images scaled to [-1, 1]; got dtype "
+            f"{images.dtype}. Convert uint8 images with `images / 127.5 - 1`."
+        )
+    finite = np.isfinite(images).reshape(len(images), -1).all(axis=1)
+    if not finite.all():
+        raise ValueError(
+            f"{context}: the images contain NaN or inf values (first at index "
+            f"{int(np.argmin(finite))}); clean or drop those images."
+        )
+    return images
+
+
 def image_grid(images, columns=None, padding=2, value_range=(-1.0, 1.0)):
     """Tiles `(n, h, w, c)` images into one `(H, W, c)` uint8 array.
 
