@@ -84,6 +84,45 @@ def hinge_g(fake_logits, real_logits=None):
     return -_mean(fake_logits)
 
 
+def _relativistic(logits, others):
+    """C(x) - E[C(other)]: how much more real x looks than the other batch."""
+    logits = ops.cast(logits, "float32")
+    return logits - ops.mean(ops.cast(others, "float32"))
+
+
+def relativistic_average_d(real_logits, fake_logits, label_smoothing=0.0):
+    """RaGAN (Jolicoeur-Martineau 2019): real must look more real than the
+    average fake, fake less real than the average real."""
+    return non_saturating_d(
+        _relativistic(real_logits, fake_logits),
+        _relativistic(fake_logits, real_logits),
+        label_smoothing,
+    )
+
+
+def relativistic_average_g(fake_logits, real_logits):
+    """The discriminator's loss with real and fake swapped."""
+    if real_logits is None:
+        raise ValueError("The relativistic generator loss needs real_logits.")
+    return non_saturating_d(
+        _relativistic(fake_logits, real_logits),
+        _relativistic(real_logits, fake_logits),
+    )
+
+
+def feature_matching(real_features, fake_features):
+    """`||E f(real) - E f(fake)||^2` over a discriminator's intermediate
+    features (Salimans et al. 2016), a generator objective.
+
+    >>> import numpy as np
+    >>> float(feature_matching(np.ones((4, 3)), np.zeros((2, 3))))
+    3.0
+    """
+    real = ops.mean(ops.cast(real_features, "float32"), axis=0)
+    fake = ops.mean(ops.cast(fake_features, "float32"), axis=0)
+    return ops.sum(ops.square(real - fake))
+
+
 @keras.saving.register_keras_serializable(package="keras_gans")
 class AdversarialLoss:
     """A named pair of discriminator and generator losses.
@@ -114,6 +153,11 @@ class AdversarialLoss:
         self.label_smoothing = label_smoothing
         self._d, self._g = _LOSSES[name]
 
+    @property
+    def needs_real_logits(self):
+        """Whether the generator loss compares with real images' logits."""
+        return self.name in _RELATIVISTIC
+
     def discriminator(self, real_logits, fake_logits):
         return self._d(real_logits, fake_logits, self.label_smoothing)
 
@@ -134,7 +178,9 @@ _LOSSES = {
     "least_squares": (least_squares_d, least_squares_g),
     "wasserstein": (wasserstein_d, wasserstein_g),
     "hinge": (hinge_d, hinge_g),
+    "relativistic_average": (relativistic_average_d, relativistic_average_g),
 }
+_RELATIVISTIC = ("relativistic_average",)
 
 
 def names():

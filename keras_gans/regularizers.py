@@ -10,6 +10,8 @@ True
 import keras
 from keras import ops
 
+from keras_gans import backend
+
 
 def averaged_copy(network, name=None):
     """A frozen clone of `network` with the same weights, to hold an EMA.
@@ -53,3 +55,186 @@ def ema_update(averaged, source, decay, step=None):
     for avg, value in zip(averaged.weights, source.weights):
         current = ops.cast(value, avg.dtype)
         avg.assign(avg * decay + current * (1.0 - decay))
+
+
+# ------------------------------------------------------------------ penalties
+# Pure functions of a critic `images -> logits`; the classes below add a
+# weight, their random draws and serialization. Gradients with respect to
+# the images come from the backend seam and are themselves differentiable.
+
+
+def gradient_norms(critic, images):
+    """Per-image L2 norm of d sum(critic(images)) / d images."""
+    _, grads = backend.input_gradient(critic, images)
+    grads = ops.reshape(ops.cast(grads, "float32"), (ops.shape(grads)[0], -1))
+    # The epsilon keeps the norm differentiable where the gradient is zero.
+    return ops.sqrt(ops.sum(ops.square(grads), axis=1) + 1e-12)
+
+
+def gradient_penalty(critic, real, fake, alpha, target=1.0, one_sided=False):
+    """WGAN-GP's `E[(||grad D(x_hat)|| - target)^2]` (Gulrajani et al. 2017)
+    at `x_hat = real + alpha * (fake - real)`; `one_sided` penalizes only
+    norms above the target.
+
+    >>> import numpy as np
+    >>> w = np.array([3.0, 4.0], "float32")   # a linear critic, ||w|| = 5
+    >>> critic = lambda x: keras.ops.sum(x * w, axis=1, keepdims=True)
+    >>> x = np.zeros((4, 2), "float32")
+    >>> round(float(gradient_penalty(critic, x, x + 1, np.full((4, 1), 0.5))), 4)
+    16.0
+    """
+    mixed = real + ops.cast(alpha, real.dtype) * (fake - real)
+    gap = gradient_norms(critic, mixed) - target
+    if one_sided:
+        gap = ops.relu(gap)
+    return ops.mean(ops.square(gap))
+
+
+def squared_gradient_norm(critic, images):
+    """`E[||grad D(x)||^2]`: R1 at real images, R2 at fakes (Mescheder et
+    al. 2018)."""
+    return ops.mean(ops.square(gradient_norms(critic, images)))
+
+
+def clip_weights(network, bound):
+    """Clips every trainable weight of `network` into `[-bound, bound]` (WGAN)."""
+    for variable in network.trainable_variables:
+        variable.assign(ops.clip(variable, -bound, bound))
+
+
+def _interpolation_weights(images, seed):
+    shape = (ops.shape(images)[0],) + (1,) * (len(images.shape) - 1)
+    return keras.random.uniform(shape, seed=seed, dtype=images.dtype)
+
+
+class Penalty:
+    """Base of discriminator regularizers used by `GAN(penalties=[...])`.
+
+    `__call__(critic, real, fake, seed)` returns the weighted term added to
+    the discriminator loss (logged under `name`); `after_update(network)`
+    runs after each discriminator step (e.g. weight clipping).
+    """
+
+    name = "penalty"
+
+    def __call__(self, critic, real, fake, seed):
+        return None
+
+    def after_update(self, network):
+        pass
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class GradientPenalty(Penalty):
+    """WGAN-GP: `weight * E[(||grad D(x_hat)|| - target)^2]` on random
+    interpolates of real and fake images.
+
+    >>> import numpy as np
+    >>> w = np.array([[3.0], [4.0]], "float32")
+    >>> critic = lambda x: keras.ops.matmul(x, w)
+    >>> gp = GradientPenalty(weight=1.0)
+    >>> x = np.zeros((4, 2), "float32")
+    >>> round(float(gp(critic, x, x + 1, keras.random.SeedGenerator(0))), 4)
+    16.0
+    """
+
+    name = "gp"
+
+    def __init__(self, weight=10.0, target=1.0, one_sided=False):
+        self.weight, self.target, self.one_sided = weight, target, one_sided
+
+    def __call__(self, critic, real, fake, seed):
+        alpha = _interpolation_weights(real, seed)
+        penalty = gradient_penalty(
+            critic, real, fake, alpha, self.target, self.one_sided
+        )
+        return self.weight * penalty
+
+    def get_config(self):
+        return {"weight": self.weight, "target": self.target, "one_sided": self.one_sided}
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class DRAGANPenalty(GradientPenalty):
+    """DRAGAN (Kodali et al. 2017): the gradient penalty around the data,
+    at `x + alpha * noise` with `noise ~ U[0, 1) * scale * std(x)`."""
+
+    name = "dragan"
+
+    def __init__(self, weight=10.0, target=1.0, scale=0.5):
+        super().__init__(weight, target)
+        self.scale = scale
+
+    def __call__(self, critic, real, fake, seed):
+        noise = keras.random.uniform(ops.shape(real), seed=seed, dtype=real.dtype)
+        perturbed = real + self.scale * ops.std(real) * noise
+        alpha = _interpolation_weights(real, seed)
+        return self.weight * gradient_penalty(critic, real, perturbed, alpha, self.target)
+
+    def get_config(self):
+        return {"weight": self.weight, "target": self.target, "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class R1Penalty(Penalty):
+    """R1: `gamma / 2 * E[||grad D(real)||^2]` (Mescheder et al. 2018)."""
+
+    name = "r1"
+
+    def __init__(self, gamma=10.0):
+        self.gamma = gamma
+
+    def _images(self, real, fake):
+        return real
+
+    def __call__(self, critic, real, fake, seed):
+        return 0.5 * self.gamma * squared_gradient_norm(critic, self._images(real, fake))
+
+    def get_config(self):
+        return {"gamma": self.gamma}
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class R2Penalty(R1Penalty):
+    """R2: the R1 penalty at generated images."""
+
+    name = "r2"
+
+    def _images(self, real, fake):
+        return fake
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class WeightClipping(Penalty):
+    """WGAN's constraint: critic weights clipped into `[-bound, bound]`
+    after every critic update (Arjovsky et al. 2017)."""
+
+    name = "weight_clipping"
+
+    def __init__(self, bound=0.01):
+        self.bound = bound
+
+    def after_update(self, network):
+        clip_weights(network, self.bound)
+
+    def get_config(self):
+        return {"bound": self.bound}
+
+
+def get_penalty(identifier):
+    """A `Penalty` from an instance or a serialized config."""
+    if isinstance(identifier, Penalty):
+        return identifier
+    if isinstance(identifier, dict):
+        return keras.saving.deserialize_keras_object(identifier)
+    raise TypeError(
+        f"Expected a keras_gans.regularizers.Penalty (e.g. GradientPenalty()), "
+        f"got {identifier!r}."
+    )

@@ -124,8 +124,14 @@ def test_n_critic_steps_and_the_real_batches_they_consume():
     gan = tiny_dcgan(n_critic=3)
     gan.compile()
     batch = keras.ops.convert_to_tensor(np.arange(7, dtype="float32"))
-    chunks = [keras.ops.convert_to_numpy(c).tolist() for c in gan.critic_batches(batch)]
-    assert chunks == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]  # remainder dropped
+    labels = keras.ops.convert_to_tensor(np.arange(7, dtype="int32") * 10)
+    chunks = [
+        (keras.ops.convert_to_numpy(c).tolist(), keras.ops.convert_to_numpy(y).tolist())
+        for c, y in gan.critic_batches(batch, labels)
+    ]
+    # Images and their labels stay together; the remainder is dropped.
+    assert chunks == [([0.0, 1.0], [0, 10]), ([2.0, 3.0], [20, 30]), ([4.0, 5.0], [40, 50])]
+    assert gan.critic_batches(batch)[0][1] is None
     gan.fit(noise_images(30), batch_size=15, epochs=1, verbose=0)
     assert int(gan.optimizer["d"].iterations) == 6
     assert int(gan.optimizer["g"].iterations) == 2

@@ -72,7 +72,17 @@ class AdversarialModel(keras.Model):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._trackers = [keras.metrics.Mean(name=n) for n in self.tracked_metrics]
+        self._trackers = []
+        self.track(*self.tracked_metrics)
+
+    def track(self, *names):
+        """Logs more scalars (e.g. a penalty chosen at construction time)."""
+        known = {t.name for t in self._trackers}
+        self._trackers += [keras.metrics.Mean(name=n) for n in names if n not in known]
+
+    def default_optimizer(self, key):
+        """The optimizer of set `key` when compile() is not given one."""
+        return default_optimizer()
 
     # ----------------------------------------------------------------- sets
     def networks_of(self, key):
@@ -97,7 +107,8 @@ class AdversarialModel(keras.Model):
         Args:
             **optimizers: `<set>_optimizer=` for each network set (for a GAN:
                 `d_optimizer`, `g_optimizer`): a Keras optimizer instance or
-                identifier. Missing ones default to Adam(2e-4, beta_1=0.5).
+                identifier. Missing ones default to `default_optimizer(key)`
+                (Adam(2e-4, beta_1=0.5) unless the variant says otherwise).
             run_eagerly, jit_compile, steps_per_execution: as in
                 `keras.Model.compile`. `jit_compile="auto"` jits on JAX and
                 runs TF graphs without XLA and torch eagerly.
@@ -113,7 +124,7 @@ class AdversarialModel(keras.Model):
             )
         chosen = {}
         for key in self.network_sets:
-            opt = optimizers.get(f"{key}_optimizer") or default_optimizer()
+            opt = optimizers.get(f"{key}_optimizer") or self.default_optimizer(key)
             chosen[key] = keras.optimizers.get(opt)
         if len({id(opt) for opt in chosen.values()}) < len(chosen):
             raise ValueError(

@@ -68,6 +68,9 @@ class GAN(AdversarialModel):
             generator step (with warm-up: the decay at generator step t is
             `min(ema_decay, (1 + t) / (10 + t))`); `call`, `generate` and
             `sampler` then use it.
+        penalties: discriminator regularizers from `keras_gans.regularizers`
+            (`GradientPenalty`, `R1Penalty`, `DRAGANPenalty`,
+            `WeightClipping`...), each logged under its name.
 
     Example:
 
@@ -96,6 +99,7 @@ class GAN(AdversarialModel):
         n_critic=1,
         seed=None,
         ema_decay=None,
+        penalties=(),
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -117,6 +121,8 @@ class GAN(AdversarialModel):
             if ema_decay
             else None
         )
+        self.penalties = [regularizers.get_penalty(p) for p in penalties]
+        self.track(*(p.name for p in self.penalties))
         self.built = True
 
     def _infer_latent_dim(self, latent_dim):
@@ -173,13 +179,19 @@ class GAN(AdversarialModel):
         return self.sampler.predict(latents, batch_size=batch_size, verbose=0)
 
     # ------------------------------------------------------------- training
+    # Conditional variants override the four hooks `split_batch`,
+    # `generate_images`, `discriminate` and the losses; the step is shared.
+    def split_batch(self, data):
+        """`(images, labels)` of a batch; labels are None for unconditional GANs."""
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if isinstance(images, (tuple, list)):
+            images, labels = images[0], (images[1] if len(images) > 1 else labels)
+        self.check_images(images)
+        return ops.cast(images, self.compute_dtype), labels
+
     def real_images(self, data):
         """The image tensor of a batch, validated against the networks."""
-        images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if isinstance(images, (tuple, list)):
-            images = images[0]
-        self.check_images(images)
-        return ops.cast(images, self.compute_dtype)
+        return self.split_batch(data)[0]
 
     def check_images(self, images):
         shape = _shape_tail(images.shape)
@@ -198,47 +210,84 @@ class GAN(AdversarialModel):
                 "images with `images / 127.5 - 1`."
             )
 
-    def discriminator_loss(self, real, fake):
-        """Discriminator loss and logs for one batch of real and fake images."""
-        real_logits = self.discriminator(real, training=True)
-        fake_logits = self.discriminator(fake, training=True)
-        loss = self.loss_fn.discriminator(real_logits, fake_logits)
-        return loss, {"d_loss": loss}
+    def generate_images(self, latents, labels=None, training=True):
+        """Generated images for a training step."""
+        return self.generator(latents, training=training)
 
-    def generator_loss(self, real, fake):
-        """Generator loss and logs; `real` is there for relativistic losses."""
-        fake_logits = self.discriminator(fake, training=True)
-        loss = self.loss_fn.generator(fake_logits)
+    def discriminate(self, images, labels=None, training=True):
+        """Discriminator logits `(batch, 1)` for a training step."""
+        return self.discriminator(images, training=training)
+
+    def discriminator_loss(self, real, fake, labels=None):
+        """Discriminator loss (adversarial + penalties) and its logs."""
+        real_logits = self.discriminate(real, labels)
+        fake_logits = self.discriminate(fake, labels)
+        loss = self.loss_fn.discriminator(real_logits, fake_logits)
+        logs = {"d_loss": loss}
+        loss = loss + self.penalty_loss(real, fake, labels, logs)
+        return loss, logs
+
+    def penalty_loss(self, real, fake, labels, logs):
+        """Sum of the penalties' terms (each also written into `logs`)."""
+        total = 0.0
+        critic = lambda images: self.discriminate(images, labels)  # noqa: E731
+        for penalty in self.penalties:
+            value = penalty(critic, real, fake, self.seed_generator)
+            if value is not None:
+                logs[penalty.name] = value
+                total = total + value
+        return total
+
+    def generator_loss(self, real, fake, labels=None):
+        """Generator loss and logs; `real` serves relativistic losses."""
+        fake_logits = self.discriminate(fake, labels)
+        real_logits = None
+        if self.loss_fn.needs_real_logits:
+            real_logits = ops.stop_gradient(self.discriminate(real, labels))
+        loss = self.loss_fn.generator(fake_logits, real_logits)
         return loss, {"g_loss": loss}
 
-    def critic_batches(self, real):
-        """The `n_critic` consecutive chunks of a batch, remainder dropped."""
+    def critic_batches(self, real, labels=None):
+        """The `n_critic` consecutive `(images, labels)` chunks of a batch,
+        remainder dropped."""
         chunk = ops.shape(real)[0] // self.n_critic
-        return [real[i * chunk : (i + 1) * chunk] for i in range(self.n_critic)]
+        parts = lambda x, i: None if x is None else x[i * chunk : (i + 1) * chunk]  # noqa: E731
+        return [(parts(real, i), parts(labels, i)) for i in range(self.n_critic)]
 
-    def adversarial_step(self, data):
-        real = self.real_images(data)
-        logs = {}
-        for real_i in self.critic_batches(real):
-            latents = self.sample_latent(ops.shape(real_i)[0])
+    def discriminator_step(self, real, labels):
+        latents = self.sample_latent(ops.shape(real)[0])
 
-            def d_loss(real_i=real_i, latents=latents):
-                fake = ops.stop_gradient(self.generator(latents, training=True))
-                return self.discriminator_loss(real_i, fake)
+        def loss():
+            fake = self.generate_images(latents, labels)
+            return self.discriminator_loss(real, ops.stop_gradient(fake), labels)
 
-            logs.update(self.update("d", d_loss))
-        latents = self.sample_latent(ops.shape(real_i)[0])
+        logs = self.update("d", loss)
+        for penalty in self.penalties:
+            penalty.after_update(self.discriminator)
+        return logs
 
-        def g_loss():
-            fake = self.generator(latents, training=True)
-            return self.generator_loss(real_i, fake)
+    def generator_step(self, real, labels):
+        latents = self.sample_latent(ops.shape(real)[0])
 
-        logs.update(self.update("g", g_loss))
+        def loss():
+            fake = self.generate_images(latents, labels)
+            return self.generator_loss(real, fake, labels)
+
+        logs = self.update("g", loss)
         if self.ema_generator is not None:
             regularizers.ema_update(
                 self.ema_generator, self.generator, self.ema_decay,
                 step=self.optimizer["g"].iterations,
             )
+        return logs
+
+    def adversarial_step(self, data):
+        real, labels = self.split_batch(data)
+        logs = {}
+        for real_i, labels_i in self.critic_batches(real, labels):
+            logs.update(self.discriminator_step(real_i, labels_i))
+        # The generator step sees the last chunk's size and labels.
+        logs.update(self.generator_step(real_i, labels_i))
         return logs
 
     # The latent sampler's state is saved with the weights (Keras does not
@@ -266,6 +315,9 @@ class GAN(AdversarialModel):
             n_critic=self.n_critic,
             seed=self.seed,
             ema_decay=self.ema_decay,
+            penalties=[
+                keras.saving.serialize_keras_object(p) for p in self.penalties
+            ],
         )
         return config
 
