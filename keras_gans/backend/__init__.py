@@ -7,6 +7,10 @@ offers a narrow interface, implemented once per backend:
   return `(loss, aux), grads` for `variables` (zeros for unconnected ones).
 - `input_gradient(fn, x)`: `(fn(x), d sum(fn(x)) / dx)`, itself differentiable,
   for gradient penalties (WGAN-GP, R1, DRAGAN).
+- `differentiable_grad(fn, values)`: `(fn(values), d fn / d values)` for
+  a list of tensors `values` (e.g. a network's weight values for
+  `stateless_call`), with the gradients themselves differentiable, so a
+  loss can go through gradient steps (UnrolledGAN's unrolled critic).
 - `stateful_train_step(model, step_fn, *args)`: adapts a stateful step written
   with Keras variables to the backend's trainer (JAX's is stateless).
 - `sync_model_state(model)`: write values that the trainer holds outside
@@ -33,6 +37,7 @@ else:  # pragma: no cover - numpy/openvino backends cannot train.
 
 value_and_grad = _impl.value_and_grad
 input_gradient = _impl.input_gradient
+differentiable_grad = _impl.differentiable_grad
 stateful_train_step = _impl.stateful_train_step
 conv_transpose = _impl.conv_transpose
 sync_model_state = _impl.sync_model_state

@@ -149,3 +149,8 @@ def _fast_conv_transpose_bwd(forward, residuals, dy):
 
 
 _fast_conv_transpose.defvjp(_fast_conv_transpose_fwd, _fast_conv_transpose_bwd)
+
+
+def differentiable_grad(fn, values):
+    """`(fn(values), grads)`; JAX gradients are differentiable as they are."""
+    return jax.value_and_grad(fn)(list(values))

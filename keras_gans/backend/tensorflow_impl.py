@@ -33,3 +33,16 @@ def sync_model_state(model):
 
 
 conv_transpose = ops.conv_transpose
+
+
+def differentiable_grad(fn, values):
+    """`(fn(values), grads)`. An enclosing tape records this inner tape's
+    gradient computation, so the gradients are differentiable (nested tapes)."""
+    values = [tf.convert_to_tensor(v) for v in values]
+    with tf.GradientTape() as tape:
+        for value in values:
+            tape.watch(value)
+        loss = fn(values)
+    grads = tape.gradient(loss, values)
+    grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, values)]
+    return loss, grads

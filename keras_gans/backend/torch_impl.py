@@ -32,3 +32,17 @@ def sync_model_state(model):
 
 
 conv_transpose = ops.conv_transpose
+
+
+def differentiable_grad(fn, values):
+    """`(fn(values), grads)` with `create_graph=True`, so the gradients are
+    differentiable. Values that need no gradient get a fresh leaf."""
+    values = [
+        v if v.requires_grad else v.detach().requires_grad_(True)
+        for v in (ops.convert_to_tensor(v) for v in values)
+    ]
+    loss = fn(values)
+    grads = torch.autograd.grad(
+        loss, values, create_graph=True, allow_unused=True, materialize_grads=True
+    )
+    return loss, list(grads)

@@ -2,13 +2,20 @@
 
 >>> from keras_gans import models
 >>> models.names()
-['dcgan']
+['began', 'dcgan', 'ebgan', 'mmdgan', 'unrolled_gan']
 >>> type(models.get("dcgan", latent_dim=8, base_filters=4)).__name__
 'DCGAN'
 """
 from keras_gans.models.dcgan import DCGAN
+from keras_gans.models.energy import BEGAN
+from keras_gans.models.energy import EBGAN
+from keras_gans.models.mmd import MMDGAN
+from keras_gans.models.unrolled import UnrolledGAN
 
-_REGISTRY = {"dcgan": DCGAN}
+_REGISTRY = {
+    "ebgan": EBGAN, "began": BEGAN, "unrolled_gan": UnrolledGAN, "mmdgan": MMDGAN,
+    "dcgan": DCGAN,
+}
 
 
 def names():
@@ -29,4 +36,7 @@ def get(name, **kwargs):
     return get_class(name)(**kwargs)
 
 
-__all__ = ["DCGAN", "get", "get_class", "names"]
+__all__ = [
+    "BEGAN", "EBGAN", "MMDGAN", "UnrolledGAN",
+    "DCGAN", "get", "get_class", "names",
+]
