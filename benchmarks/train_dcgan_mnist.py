@@ -16,6 +16,7 @@ import time
 import keras
 
 from keras_gans import datasets
+from keras_gans.callbacks import TimeBudget
 from keras_gans.core import sample_latents
 from keras_gans.metrics import classify_samples
 from keras_gans.models import DCGAN
@@ -23,23 +24,6 @@ from keras_gans.utils import plot_history
 from keras_gans.utils import save_grid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class TimeBudget(keras.callbacks.Callback):
-    """Stops fit() once `seconds` of wall time have passed."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds = seconds
-        self.steps = 0
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if time.perf_counter() - self.start > self.seconds:
-            self.model.stop_training = True
 
 
 def main():

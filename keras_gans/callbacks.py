@@ -1,5 +1,6 @@
 """Callbacks for watching GAN training."""
 import os
+import time
 
 import keras
 
@@ -68,3 +69,34 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._write(f"epoch_{epoch + 1:03d}.png")
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops `fit()` once `seconds` of wall time have passed (checked after
+    each batch), for training "as far as N minutes go". `steps` counts the
+    batches run.
+
+    Example:
+
+    >>> import numpy as np, keras
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    >>> model.compile(loss="mse")
+    >>> budget = TimeBudget(seconds=0.0)
+    >>> _ = model.fit(np.ones((8, 1)), np.ones((8, 1)), batch_size=2, epochs=5,
+    ...               callbacks=[budget], verbose=0)
+    >>> budget.steps
+    1
+    """
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = float(seconds)
+        self.steps = 0
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if time.perf_counter() - self.start > self.seconds:
+            self.model.stop_training = True

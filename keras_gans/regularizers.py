@@ -83,6 +83,7 @@ def gradient_penalty(critic, real, fake, alpha, target=1.0, one_sided=False):
     >>> round(float(gradient_penalty(critic, x, x + 1, np.full((4, 1), 0.5))), 4)
     16.0
     """
+    real, fake = ops.convert_to_tensor(real), ops.convert_to_tensor(fake)
     mixed = real + ops.cast(alpha, real.dtype) * (fake - real)
     gap = gradient_norms(critic, mixed) - target
     if one_sided:
@@ -103,6 +104,7 @@ def clip_weights(network, bound):
 
 
 def _interpolation_weights(images, seed):
+    images = ops.convert_to_tensor(images)
     shape = (ops.shape(images)[0],) + (1,) * (len(images.shape) - 1)
     return keras.random.uniform(shape, seed=seed, dtype=images.dtype)
 
@@ -173,6 +175,7 @@ class DRAGANPenalty(GradientPenalty):
         self.scale = scale
 
     def __call__(self, critic, real, fake, seed):
+        real = ops.convert_to_tensor(real)
         noise = keras.random.uniform(ops.shape(real), seed=seed, dtype=real.dtype)
         perturbed = real + self.scale * ops.std(real) * noise
         alpha = _interpolation_weights(real, seed)

@@ -1,20 +1,27 @@
 """GAN variants: each picks networks and losses; none copies a train step.
 
 >>> from keras_gans import models
->>> models.names()
-['began', 'dcgan', 'ebgan', 'mmdgan', 'unrolled_gan']
+>>> "dcgan" in models.names(), "wgangp" in models.names()
+(True, True)
 >>> type(models.get("dcgan", latent_dim=8, base_filters=4)).__name__
 'DCGAN'
 """
 from keras_gans.models.dcgan import DCGAN
+from keras_gans.models.dcgan import LSGAN
+from keras_gans.models.dcgan import RaGAN
 from keras_gans.models.energy import BEGAN
 from keras_gans.models.energy import EBGAN
 from keras_gans.models.mmd import MMDGAN
+from keras_gans.models.sngan import SNGAN
 from keras_gans.models.unrolled import UnrolledGAN
+from keras_gans.models.vanilla import VanillaGAN
+from keras_gans.models.wgan import WGAN
+from keras_gans.models.wgan import WGANGP
 
 _REGISTRY = {
     "ebgan": EBGAN, "began": BEGAN, "unrolled_gan": UnrolledGAN, "mmdgan": MMDGAN,
-    "dcgan": DCGAN,
+    "dcgan": DCGAN, "lsgan": LSGAN, "ragan": RaGAN, "sngan": SNGAN,
+    "vanilla_gan": VanillaGAN, "wgan": WGAN, "wgangp": WGANGP,
 }
 
 
@@ -38,5 +45,6 @@ def get(name, **kwargs):
 
 __all__ = [
     "BEGAN", "EBGAN", "MMDGAN", "UnrolledGAN",
-    "DCGAN", "get", "get_class", "names",
+    "DCGAN", "LSGAN", "RaGAN", "SNGAN", "VanillaGAN", "WGAN", "WGANGP",
+    "get", "get_class", "names",
 ]

@@ -80,3 +80,38 @@ class DCGAN(GAN):
             discriminator_dropout=self.discriminator_dropout,
         )
         return config
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class LSGAN(DCGAN):
+    """Least squares GAN (Mao et al. 2017): DCGAN networks, least squares loss.
+
+    "Least Squares Generative Adversarial Networks", ICCV 2017; targets
+    a=0 (fake), b=1 (real), c=1 (generator). Takes DCGAN's arguments.
+
+    >>> gan = LSGAN(latent_dim=8, base_filters=4)
+    >>> gan.loss_fn.name
+    'least_squares'
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("loss", "least_squares")
+        super().__init__(*args, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class RaGAN(DCGAN):
+    """Relativistic average GAN (Jolicoeur-Martineau 2019) on DCGAN networks.
+
+    The discriminator estimates how much more realistic a real image is than
+    the average fake (and the reverse); the generator's loss uses real
+    images' logits too. Takes DCGAN's arguments.
+
+    >>> gan = RaGAN(latent_dim=8, base_filters=4)
+    >>> gan.loss_fn.needs_real_logits
+    True
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("loss", "relativistic_average")
+        super().__init__(*args, **kwargs)

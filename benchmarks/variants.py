@@ -1,0 +1,180 @@
+"""Trains GAN variants for the same CPU budget and writes one comparison table.
+
+    KERAS_BACKEND=jax python benchmarks/variants.py quality --minutes 3
+    KERAS_BACKEND=tensorflow python benchmarks/variants.py speed --seconds 30
+    python benchmarks/variants.py table
+
+`quality` trains each variant on MNIST and Fashion-MNIST for `--minutes` of
+wall time (batch 64, 28x28, EMA generator for sampling) and judges 1,000
+samples from numpy latents with the committed domain classifier: the share
+classified with probability > 0.9, and mode coverage (classes that receive
+at least 1% of the confidently classified samples, out of 10). Grids go to
+examples/variants/. `speed` measures steps/s after the first (compiling)
+epoch on the current backend. `table` merges the JSON results into
+benchmarks/results/variants.md.
+"""
+import argparse
+import glob
+import json
+import os
+import platform
+import time
+
+import keras
+import numpy as np
+
+from keras_gans import datasets
+from keras_gans import models
+from keras_gans.callbacks import TimeBudget
+from keras_gans.core import sample_latents
+from keras_gans.metrics import DomainClassifier
+from keras_gans.utils import save_grid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "benchmarks", "results")
+
+# One width per family, picked so that every variant costs about the same
+# per step on CPU; all use an EMA generator (decay 0.999) for sampling.
+VARIANTS = {
+    "VanillaGAN": dict(latent_dim=100),
+    "DCGAN": dict(latent_dim=100, base_filters=32),
+    "LSGAN": dict(latent_dim=100, base_filters=32),
+    "RaGAN": dict(latent_dim=100, base_filters=32),
+    "WGAN": dict(latent_dim=100, base_filters=32),
+    "WGANGP": dict(latent_dim=100, base_filters=32),
+    "SNGAN": dict(latent_dim=128, base_filters=16),
+}
+BATCH = 64
+
+
+def machine():
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+
+
+def build(name, seed=0):
+    gan = getattr(models, name)(seed=seed, ema_decay=0.999, **VARIANTS[name])
+    gan.compile()
+    return gan
+
+
+def judge(samples, dataset, threshold=0.9):
+    """Confident share and modes covered, by the domain classifier."""
+    classifier = DomainClassifier.load(dataset)  # softmax outputs
+    probs = np.asarray(classifier.predict(np.clip(samples, -1, 1), batch_size=500, verbose=0))
+    confident = probs.max(1) > threshold
+    counts = np.bincount(probs.argmax(1)[confident], minlength=10)
+    share = counts / max(1, confident.sum())
+    return {
+        "confident_share": round(float(confident.mean()), 4),
+        "modes_covered": int((share >= 0.01).sum()),
+        "confident_class_shares": [round(float(s), 4) for s in share],
+    }
+
+
+def train(name, dataset, seconds, seed=0):
+    images = datasets.load(dataset, split="train")
+    data, _ = datasets.make_dataset(images, BATCH, seed=seed)
+    gan = build(name, seed)
+    budget = TimeBudget(seconds)
+    start = time.perf_counter()
+    history = gan.fit(data, epochs=10_000, steps_per_epoch=200, callbacks=[budget], verbose=0)
+    wall = time.perf_counter() - start
+    samples = gan.generate(latents=sample_latents(1000, gan.latent_dim, seed=123))
+    return gan, history, budget.steps, wall, samples
+
+
+def quality(args):
+    backend = keras.backend.backend()
+    for dataset in args.datasets:
+        for name in args.variants:
+            gan, history, steps, wall, samples = train(name, dataset, args.minutes * 60)
+            grid = os.path.join(ROOT, "examples", "variants", f"{name.lower()}_{dataset}.png")
+            os.makedirs(os.path.dirname(grid), exist_ok=True)
+            save_grid(samples[:64], grid, columns=8, scale=2)
+            result = {
+                "variant": name, "dataset": dataset, "backend": backend,
+                "machine": machine(), "budget_minutes": args.minutes,
+                "steps": steps, "wall_seconds": round(wall, 1),
+                "final_losses": {
+                    k: round(float(v[-1]), 4) for k, v in history.history.items()
+                },
+                **judge(samples, dataset),
+                "grid": os.path.relpath(grid, ROOT),
+            }
+            print(json.dumps(result))
+            _write(f"variants_quality_{dataset}_{name.lower()}.json", result)
+
+
+def speed(args):
+    backend = keras.backend.backend()
+    images = datasets.load("mnist", split="train")[:BATCH * 50]
+    for name in args.variants:
+        gan = build(name)
+        data, _ = datasets.make_dataset(images, BATCH, seed=0)
+        start = time.perf_counter()
+        gan.fit(data, epochs=1, steps_per_epoch=2, verbose=0)
+        first = time.perf_counter() - start
+        budget = TimeBudget(args.seconds)
+        start = time.perf_counter()
+        gan.fit(data, epochs=1000, steps_per_epoch=10, callbacks=[budget], verbose=0)
+        rate = budget.steps / (time.perf_counter() - start)
+        result = {
+            "variant": name, "backend": backend, "machine": machine(),
+            "steps_per_second": round(rate, 2), "first_two_steps_seconds": round(first, 1),
+        }
+        print(json.dumps(result))
+        _write(f"variants_speed_{backend}_{name.lower()}.json", result)
+
+
+def _write(filename, result):
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, filename), "w") as f:
+        json.dump(result, f, indent=2)
+
+
+def table(args):
+    def load(pattern):
+        return [json.load(open(p)) for p in sorted(glob.glob(os.path.join(RESULTS, pattern)))]
+
+    speed_rows = {}
+    for r in load("variants_speed_*.json"):
+        speed_rows.setdefault(r["variant"], {})[r["backend"]] = r["steps_per_second"]
+    lines = [
+        "| variant | steps/s TF | steps/s JAX | steps/s torch | dataset | budget | steps "
+        "| final d_loss | final g_loss | confident share | modes covered | grid |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(load("variants_quality_*.json"), key=lambda r: (r["dataset"], r["variant"])):
+        s = speed_rows.get(r["variant"], {})
+        losses = r["final_losses"]
+        lines.append(
+            f"| {r['variant']} | {s.get('tensorflow', '')} | {s.get('jax', '')} | "
+            f"{s.get('torch', '')} | {r['dataset']} | {r['budget_minutes']} min "
+            f"({r['backend']}) | {r['steps']} | {losses.get('d_loss', '')} | "
+            f"{losses.get('g_loss', '')} | {r['confident_share']:.1%} | "
+            f"{r['modes_covered']}/10 | [png](../../{r['grid']}) |"
+        )
+    path = os.path.join(RESULTS, "variants.md")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    q = sub.add_parser("quality")
+    q.add_argument("--minutes", type=float, default=3.0)
+    q.add_argument("--datasets", nargs="+", default=["mnist", "fashion_mnist"])
+    q.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    s = sub.add_parser("speed")
+    s.add_argument("--seconds", type=float, default=30.0)
+    s.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    sub.add_parser("table")
+    args = parser.parse_args()
+    {"quality": quality, "speed": speed, "table": table}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Wasserstein GANs: weight clipping (WGAN) and gradient penalty (WGAN-GP)."""
+import keras
+
+from keras_gans import regularizers
+from keras_gans.models.dcgan import DCGAN
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class WGAN(DCGAN):
+    """Wasserstein GAN with weight clipping (Arjovsky et al. 2017).
+
+    DCGAN networks; the critic minimizes `E[D(fake)] - E[D(real)]` with its
+    weights clipped to `[-clip_value, clip_value]` after each update,
+    `n_critic=5` critic updates per generator update and RMSprop(5e-5) on
+    both networks unless `compile()` says otherwise. Takes DCGAN's arguments.
+
+    Example:
+
+    >>> import numpy as np
+    >>> gan = WGAN(latent_dim=8, base_filters=4, seed=0)
+    >>> gan.compile()
+    >>> images = np.random.uniform(-1, 1, (20, 28, 28, 1)).astype("float32")
+    >>> _ = gan.fit(images, batch_size=10, epochs=1, verbose=0)
+    >>> bool(max(abs(w.numpy()).max() for w in gan.discriminator.trainable_weights) <= 0.01)
+    True
+    """
+
+    def __init__(self, *args, clip_value=0.01, **kwargs):
+        kwargs.setdefault("loss", "wasserstein")
+        kwargs.setdefault("n_critic", 5)
+        kwargs.setdefault("penalties", [regularizers.WeightClipping(clip_value)])
+        super().__init__(*args, **kwargs)
+        self.clip_value = clip_value
+
+    def default_optimizer(self, key):
+        return keras.optimizers.RMSprop(5e-5)
+
+    def get_config(self):
+        return {**super().get_config(), "clip_value": self.clip_value}
+
+
+@keras.saving.register_keras_serializable(package="keras_gans")
+class WGANGP(DCGAN):
+    """WGAN with gradient penalty (Gulrajani et al. 2017).
+
+    DCGAN networks without BatchNorm in the critic (the penalty is per
+    image, BatchNorm mixes images), the Wasserstein loss plus
+    `gp_weight * E[(||grad D(x_hat)|| - 1)^2]` on random interpolates,
+    `n_critic=5`, and Adam(1e-4, beta_1=0.5, beta_2=0.9) unless `compile()`
+    says otherwise. `one_sided=True` penalizes only norms above 1.
+
+    Example:
+
+    >>> import numpy as np
+    >>> gan = WGANGP(latent_dim=8, base_filters=4, seed=0)
+    >>> gan.compile()
+    >>> images = np.random.uniform(-1, 1, (20, 28, 28, 1)).astype("float32")
+    >>> sorted(gan.fit(images, batch_size=10, epochs=1, verbose=0).history)
+    ['d_loss', 'g_loss', 'gp']
+    """
+
+    def __init__(self, *args, gp_weight=10.0, one_sided=False, **kwargs):
+        kwargs.setdefault("loss", "wasserstein")
+        kwargs.setdefault("n_critic", 5)
+        kwargs.setdefault("discriminator_batch_norm", False)
+        kwargs.setdefault(
+            "penalties", [regularizers.GradientPenalty(gp_weight, one_sided=one_sided)]
+        )
+        super().__init__(*args, **kwargs)
+        self.gp_weight, self.one_sided = gp_weight, one_sided
+
+    def default_optimizer(self, key):
+        return keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9)
+
+    def get_config(self):
+        return {**super().get_config(), "gp_weight": self.gp_weight, "one_sided": self.one_sided}
