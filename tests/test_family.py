@@ -165,3 +165,13 @@ def test_penalties_are_logged_and_serialized():
     assert [type(p).__name__ for p in restored.penalties] == ["R1Penalty", "DRAGANPenalty"]
     with pytest.raises(TypeError, match="Penalty"):
         models.DCGAN(latent_dim=8, base_filters=4, penalties=["r1"])
+
+
+def test_minibatch_stddev_discriminator_trains_on_any_batch_size():
+    gan = models.DCGAN(latent_dim=8, base_filters=4, minibatch_stddev=True, seed=0)
+    gan.compile()
+    assert "minibatch_stddev" in [layer.name for layer in gan.discriminator.layers]
+    images = np.random.default_rng(0).uniform(-1, 1, (21, 28, 28, 1)).astype("float32")
+    history = gan.fit(images, batch_size=7, epochs=1, verbose=0)
+    assert np.isfinite(history.history["d_loss"][0])
+    assert models.DCGAN.from_config(gan.get_config()).minibatch_stddev

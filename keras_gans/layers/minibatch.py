@@ -9,9 +9,9 @@ class MinibatchStdDev(keras.layers.Layer):
     """Minibatch standard deviation (Karras et al. 2018, ProGAN).
 
     Appends one feature map: the standard deviation of each feature over a
-    group of `group_size` images, averaged over features and positions. The
-    batch size must be divisible by the group size (smaller batches use one
-    group).
+    group of images, averaged over features and positions. By default the
+    group is the whole batch; with `group_size` (ProGAN uses 4) the batch
+    size must be a multiple of it.
 
     Example:
 
@@ -26,22 +26,22 @@ class MinibatchStdDev(keras.layers.Layer):
     True
     """
 
-    def __init__(self, group_size=4, **kwargs):
+    def __init__(self, group_size=None, **kwargs):
         super().__init__(**kwargs)
-        self.group_size = int(group_size)
+        self.group_size = None if group_size is None else int(group_size)
 
     def call(self, inputs):
         x = ops.cast(inputs, "float32")
-        batch = ops.shape(x)[0]
-        group = min(self.group_size, batch) if isinstance(batch, int) else self.group_size
-        if isinstance(batch, int) and batch % group:
-            group = batch
         spatial = tuple(x.shape[1:])
-        grouped = ops.reshape(x, (group, -1) + spatial)
+        group = self.group_size or ops.shape(x)[0]
+        grouped = ops.reshape(x, (group, -1) + spatial)  # (group, batch/group, ...)
         std = ops.sqrt(ops.var(grouped, axis=0) + 1e-8)
-        stat = ops.mean(std, axis=tuple(range(1, len(spatial) + 1)), keepdims=True)
-        stat = ops.tile(stat, (group,) + (1,) * (len(spatial) - 1) + (1,))
-        stat = ops.broadcast_to(stat, (batch,) + spatial[:-1] + (1,))
+        stat = ops.mean(std, axis=tuple(range(1, len(spatial) + 1)))  # (batch/group,)
+        stat = ops.reshape(stat, (1, -1) + (1,) * len(spatial))
+        stat = ops.reshape(
+            ops.broadcast_to(stat, (group, ops.shape(stat)[1]) + spatial[:-1] + (1,)),
+            (-1,) + spatial[:-1] + (1,),
+        )
         return ops.cast(ops.concatenate([x, stat], axis=-1), inputs.dtype)
 
     def compute_output_shape(self, input_shape):

@@ -24,6 +24,8 @@ class DCGAN(GAN):
         discriminator_batch_norm: BatchNorm in the discriminator (the
             paper's choice); False gives a batch-free discriminator.
         discriminator_dropout: Dropout rate after each discriminator block.
+        minibatch_stddev: append the minibatch standard deviation feature
+            (Karras et al. 2018) in the discriminator.
         generator, discriminator: your own networks instead of the built-in
             ones (any Keras models with matching shapes).
         **kwargs: passed to `GAN` (`loss`, `n_critic`, `seed`, `name`).
@@ -48,6 +50,7 @@ class DCGAN(GAN):
         base_filters=64,
         discriminator_batch_norm=True,
         discriminator_dropout=0.0,
+        minibatch_stddev=False,
         generator=None,
         discriminator=None,
         **kwargs,
@@ -58,7 +61,7 @@ class DCGAN(GAN):
         if discriminator is None:
             discriminator = dcgan_discriminator(
                 image_shape, base_filters, batch_norm=discriminator_batch_norm,
-                dropout=discriminator_dropout,
+                dropout=discriminator_dropout, minibatch_stddev=minibatch_stddev,
             )
         kwargs.setdefault("loss", "non_saturating")
         super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
@@ -70,6 +73,7 @@ class DCGAN(GAN):
         self.base_filters = base_filters
         self.discriminator_batch_norm = discriminator_batch_norm
         self.discriminator_dropout = discriminator_dropout
+        self.minibatch_stddev = minibatch_stddev
 
     def get_config(self):
         config = super().get_config()
@@ -78,6 +82,7 @@ class DCGAN(GAN):
             base_filters=self.base_filters,
             discriminator_batch_norm=self.discriminator_batch_norm,
             discriminator_dropout=self.discriminator_dropout,
+            minibatch_stddev=self.minibatch_stddev,
         )
         return config
 

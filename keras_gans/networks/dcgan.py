@@ -12,6 +12,7 @@ import keras
 from keras import layers
 
 from keras_gans.layers import Conv2DTranspose
+from keras_gans.layers import MinibatchStdDev
 
 
 def upsampling_plan(image_shape):
@@ -72,12 +73,14 @@ def dcgan_generator(
 
 def dcgan_discriminator(
     image_shape=(28, 28, 1), base_filters=64, batch_norm=True, dropout=0.0,
-    name="discriminator",
+    minibatch_stddev=False, name="discriminator",
 ):
     """DCGAN discriminator: images -> one logit per image, shape (batch, 1).
 
     `batch_norm=False` drops BatchNorm (a batch-free critic, needed by
-    gradient penalties); `dropout` adds Dropout after each block.
+    gradient penalties); `dropout` adds Dropout after each block;
+    `minibatch_stddev=True` appends ProGAN's minibatch standard deviation
+    feature before the last block's output (against mode collapse).
 
     >>> d = dcgan_discriminator((28, 28, 1), base_filters=8)
     >>> d.output_shape
@@ -98,6 +101,8 @@ def dcgan_discriminator(
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"down{stage + 1}_dropout")(x)
+    if minibatch_stddev:
+        x = MinibatchStdDev(name="minibatch_stddev")(x)
     x = layers.Flatten()(x)
     logits = layers.Dense(1, dtype="float32", name="logit")(x)
     return keras.Model(images, logits, name=name)
