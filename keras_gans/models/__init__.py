@@ -6,12 +6,18 @@
 >>> type(models.get("dcgan", latent_dim=8, base_filters=4)).__name__
 'DCGAN'
 """
+from keras_gans.models.conditional import ACGAN
+from keras_gans.models.conditional import CGAN
+from keras_gans.models.conditional import ConditionalGAN
+from keras_gans.models.conditional import ProjectionGAN
 from keras_gans.models.dcgan import DCGAN
 from keras_gans.models.dcgan import LSGAN
 from keras_gans.models.dcgan import RaGAN
 from keras_gans.models.energy import BEGAN
 from keras_gans.models.energy import EBGAN
+from keras_gans.models.infogan import InfoGAN
 from keras_gans.models.mmd import MMDGAN
+from keras_gans.models.sgan import SGAN
 from keras_gans.models.sngan import SNGAN
 from keras_gans.models.unrolled import UnrolledGAN
 from keras_gans.models.vanilla import VanillaGAN
@@ -22,6 +28,8 @@ _REGISTRY = {
     "ebgan": EBGAN, "began": BEGAN, "unrolled_gan": UnrolledGAN, "mmdgan": MMDGAN,
     "dcgan": DCGAN, "lsgan": LSGAN, "ragan": RaGAN, "sngan": SNGAN,
     "vanilla_gan": VanillaGAN, "wgan": WGAN, "wgangp": WGANGP,
+    "cgan": CGAN, "acgan": ACGAN, "projection_gan": ProjectionGAN, "infogan": InfoGAN,
+    "sgan": SGAN,
 }
 
 
@@ -46,5 +54,6 @@ def get(name, **kwargs):
 __all__ = [
     "BEGAN", "EBGAN", "MMDGAN", "UnrolledGAN",
     "DCGAN", "LSGAN", "RaGAN", "SNGAN", "VanillaGAN", "WGAN", "WGANGP",
+    "ACGAN", "CGAN", "ConditionalGAN", "InfoGAN", "ProjectionGAN", "SGAN",
     "get", "get_class", "names",
 ]
