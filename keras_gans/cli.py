@@ -1,5 +1,6 @@
-"""The `keras-gans` command line: train, sample."""
+"""The `keras-gans` command line: train, sample, evaluate."""
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -8,7 +9,7 @@ import time
 
 def _add_train(sub):
     p = sub.add_parser("train", help="train a GAN on a dataset")
-    p.add_argument("model", help="model name, e.g. dcgan")
+    p.add_argument("model", help="model name, e.g. dcgan, wgangp, sngan (see `keras-gans list`)")
     p.add_argument("--dataset", default="mnist", help="mnist or fashion_mnist")
     p.add_argument("--out", required=True, help="run folder to create")
     p.add_argument("--epochs", type=int, default=5)
@@ -18,8 +19,10 @@ def _add_train(sub):
     p.add_argument("--latent-dim", type=int, default=100)
     p.add_argument("--base-filters", type=int, default=32,
                    help="network width (DCGAN's paper uses 64; 32 trains 3x faster on CPU)")
-    p.add_argument("--lr", type=float, default=2e-4, help="Adam learning rate of both networks")
-    p.add_argument("--n-critic", type=int, default=1)
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate of both networks' optimizers (default: the variant's)")
+    p.add_argument("--n-critic", type=int, default=None,
+                   help="critic steps per generator step (default: the variant's)")
     p.add_argument("--ema-decay", type=float, default=0.999,
                    help="generator weight EMA used for sampling (0 disables)")
     p.add_argument("--seed", type=int, default=0)
@@ -42,6 +45,40 @@ def _add_sample(sub):
     p.set_defaults(func=sample)
 
 
+def _add_evaluate(sub):
+    p = sub.add_parser(
+        "evaluate", help="FID/KID (and more) of a generator or image folder vs a dataset"
+    )
+    p.add_argument("model", help="a run folder, a .keras generator/GAN file, or a folder of images")
+    p.add_argument("--dataset", default="mnist", help="reference dataset (mnist or fashion_mnist)")
+    p.add_argument("--split", default="test", help="reference split (default: test)")
+    p.add_argument("--reference", default=None,
+                   help="a folder of reference images instead of --dataset")
+    p.add_argument("--n", type=int, default=10000, help="samples drawn from the generator")
+    p.add_argument("--n-reference", type=int, default=None,
+                   help="reference size (default: the whole split)")
+    p.add_argument("--metrics", default="fid,kid",
+                   help="comma list of fid, kid, precision_recall, density_coverage")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=25, help="images per Inception call")
+    p.add_argument("--json", default=None, help="also write the result (values + protocol) here")
+    p.set_defaults(func=evaluate)
+
+
+def _constructor_arguments(model_class):
+    """Names accepted by a variant's constructor, through its `**kwargs`
+    chain up to `keras.Model`."""
+    import keras
+
+    names = set()
+    for klass in model_class.__mro__:
+        if klass is keras.Model:
+            break
+        if "__init__" in vars(klass):
+            names |= set(inspect.signature(klass.__init__).parameters)
+    return names - {"self", "args", "kwargs"}
+
+
 def train(args):
     import keras
 
@@ -57,21 +94,29 @@ def train(args):
             "choose another --out or pass --overwrite."
         )
     model_class = models.get_class(args.model)
-    images = datasets.load(args.dataset, split="train")
-    data, steps = datasets.make_dataset(images, args.batch_size, seed=args.seed)
+    accepted = _constructor_arguments(model_class)
+    conditional = "num_classes" in accepted
+    loaded = datasets.load(args.dataset, split="train", labels=conditional)
+    images, labels = loaded if conditional else (loaded, None)
+    data, steps = datasets.make_dataset(images, args.batch_size, labels=labels, seed=args.seed)
     steps = args.steps_per_epoch or steps
-    gan = model_class(
-        image_shape=images.shape[1:],
-        latent_dim=args.latent_dim,
-        base_filters=args.base_filters,
-        n_critic=args.n_critic,
-        seed=args.seed,
-        ema_decay=args.ema_decay or None,
-    )
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(args.lr, beta_1=0.5),
-    )
+    options = {
+        "image_shape": images.shape[1:], "latent_dim": args.latent_dim,
+        "base_filters": args.base_filters, "n_critic": args.n_critic,
+        "seed": args.seed, "ema_decay": args.ema_decay or None,
+        "num_classes": 10 if conditional else None,
+    }
+    # Pass what the variant's constructor takes; None keeps its default.
+    gan = model_class(**{
+        k: v for k, v in options.items()
+        if v is not None and k in accepted
+    })
+    optimizers = {}
+    if args.lr is not None:
+        for key in gan.network_sets:
+            optimizers[f"{key}_optimizer"] = gan.default_optimizer(key)
+            optimizers[f"{key}_optimizer"].learning_rate = args.lr
+    gan.compile(**optimizers)
     os.makedirs(args.out, exist_ok=True)
     grids = SampleGrid(os.path.join(args.out, "samples"), n=args.samples, seed=args.seed)
     print(
@@ -140,6 +185,25 @@ def sample(args):
     print(f"Wrote {args.n} samples to {args.out}.")
 
 
+def evaluate(args):
+    from keras_gans.metrics import Evaluator
+
+    evaluator = Evaluator(
+        metrics=tuple(m.strip() for m in args.metrics.split(",") if m.strip()),
+        reference=args.reference or args.dataset, split=args.split, n=args.n,
+        n_reference=args.n_reference, seed=args.seed, batch_size=args.batch_size,
+    )
+    is_images = os.path.isdir(args.model) and not os.path.exists(
+        os.path.join(args.model, "generator.keras"))
+    samples = args.model if is_images else _load_generator(args.model)
+    result = evaluator(samples)
+    print(result)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result.as_dict(), f, indent=2)
+    return result
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="keras-gans",
@@ -149,6 +213,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
     _add_sample(sub)
+    _add_evaluate(sub)
     return parser
 
 

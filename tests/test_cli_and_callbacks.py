@@ -70,3 +70,20 @@ def test_cli_unknown_names_are_clear_errors(tmp_path, capsys):
     assert "Unknown model 'nogan'" in capsys.readouterr().err
     assert cli.main(["train", "dcgan", "--dataset", "cifar", "--out", str(tmp_path / "b")]) == 2
     assert "cifar" in capsys.readouterr().err
+
+
+def test_cli_trains_other_variants_with_their_own_defaults(tmp_path):
+    require_data("mnist")
+    out = str(tmp_path / "wgangp")
+    args = ["train", "wgangp", "--out", out, "--epochs", "1", "--steps-per-epoch", "1",
+            "--batch-size", "10", "--latent-dim", "8", "--base-filters", "4",
+            "--samples", "4", "--verbose", "0", "--lr", "3e-4"]
+    assert cli.main(args) == 0
+    record = json.load(open(os.path.join(out, "history.json")))
+    assert "gp" in record["history"]  # the variant's own penalty ran
+    import keras
+
+    gan = keras.saving.load_model(os.path.join(out, "gan.keras"))
+    assert gan.n_critic == 5  # the variant's default, not overridden
+    assert abs(float(gan.optimizer["d"].learning_rate) - 3e-4) < 1e-9
+    assert type(gan.optimizer["d"]).__name__ == "Adam"
