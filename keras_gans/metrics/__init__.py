@@ -1,10 +1,42 @@
 """Metrics for judging generated samples.
 
+* :mod:`~keras_gans.metrics.classifier`: the domain classifier (class
+  histogram, confident share) for 28x28 digits / clothes.
+* :mod:`~keras_gans.metrics.distribution`: FID, KID, precision/recall and
+  density/coverage on the FID Inception network's features
+  (:mod:`~keras_gans.metrics.inception`), each printed with its protocol.
+
 Example:
-    >>> from keras_gans.metrics import classify_samples
+    >>> from keras_gans.metrics import classify_samples, FID
     >>> classify_samples(fake_images, dataset="mnist")  # doctest: +SKIP
     {'confident_share': 0.93, 'class_histogram': [...], 'min_class_share': 0.07, ...}
+    >>> print(FID("mnist", n=10000)(generator))         # doctest: +SKIP
+    FID = 12.345 | protocol: FID InceptionV3 pool3 ... N=10000, reference=mnist:test ...
 """
+from keras_gans.metrics.callback import EvaluationCallback
 from keras_gans.metrics.classifier import DomainClassifier, classify_samples
+from keras_gans.metrics.distribution import (
+    FID,
+    KID,
+    DensityCoverage,
+    Evaluator,
+    PrecisionRecall,
+    Protocol,
+    Result,
+    density_coverage,
+    evaluate,
+    fid_from_features,
+    frechet_distance,
+    kid_from_features,
+    load_folder,
+    precision_recall,
+)
+from keras_gans.metrics.inception import InceptionFeatures, WeightsError
 
-__all__ = ["DomainClassifier", "classify_samples"]
+__all__ = [
+    "DensityCoverage", "DomainClassifier", "EvaluationCallback", "Evaluator",
+    "FID", "InceptionFeatures", "KID", "PrecisionRecall", "Protocol", "Result",
+    "WeightsError", "classify_samples", "density_coverage", "evaluate",
+    "fid_from_features", "frechet_distance", "kid_from_features", "load_folder",
+    "precision_recall",
+]
