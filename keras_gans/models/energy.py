@@ -136,8 +136,9 @@ class EBGAN(AutoencoderGAN):
     - generator loss `E[D(G(z))] + pt_weight * PT(codes of G(z))`, with PT
       the pulling-away term (`pulling_away_term`) against mode collapse.
 
-    Logs `d_loss`, `g_loss` (each including every term), `energy_real`,
-    `energy_fake` and `pt`.
+    Logs `d_loss` (the margin loss; penalties, if any, under their own
+    names), `g_loss` (energy plus weighted PT), `energy_real`, `energy_fake`
+    and `pt`.
 
     Args:
         image_shape, latent_dim, base_filters: as in `DCGAN`; the
