@@ -17,6 +17,7 @@ import keras
 
 from keras_gans import datasets
 from keras_gans.callbacks import TimeBudget
+from keras_gans.regularizers import R1Penalty
 from keras_gans.core import sample_latents
 from keras_gans.metrics import classify_samples
 from keras_gans.models import DCGAN
@@ -36,6 +37,11 @@ def main():
                         help="generator EMA used for sampling (0 disables)")
     parser.add_argument("--d-batch-norm", type=int, default=1)
     parser.add_argument("--d-dropout", type=float, default=0.0)
+    parser.add_argument("--loss", default="non_saturating", help="adversarial loss name")
+    parser.add_argument("--r1", type=float, default=0.0, help="R1 penalty gamma (0: none)")
+    parser.add_argument("--minibatch-stddev", type=int, default=0)
+    parser.add_argument("--clock", default="wall", choices=("wall", "cpu"),
+                        help="budget in wall time, or in this process's CPU time")
     parser.add_argument("--tag", default="", help="suffix of the output files")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--samples", type=int, default=1000)
@@ -47,12 +53,14 @@ def main():
     gan = DCGAN(image_shape=(28, 28, 1), latent_dim=100, base_filters=args.base_filters,
                 seed=args.seed, ema_decay=args.ema_decay or None,
                 discriminator_batch_norm=bool(args.d_batch_norm),
-                discriminator_dropout=args.d_dropout)
+                discriminator_dropout=args.d_dropout, loss=args.loss,
+                minibatch_stddev=bool(args.minibatch_stddev),
+                penalties=[R1Penalty(args.r1)] if args.r1 else [])
     gan.compile(
         d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
         g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
     )
-    budget = TimeBudget(args.minutes * 60)
+    budget = TimeBudget(args.minutes * 60, clock=args.clock)
     start = time.perf_counter()
     history = gan.fit(
         data, epochs=1000, steps_per_epoch=args.steps_per_epoch,
@@ -90,6 +98,10 @@ def main():
         "ema_decay": args.ema_decay,
         "discriminator_batch_norm": bool(args.d_batch_norm),
         "discriminator_dropout": args.d_dropout,
+        "loss": args.loss,
+        "r1_gamma": args.r1,
+        "minibatch_stddev": bool(args.minibatch_stddev),
+        "budget": f"{args.minutes} min of {args.clock} time",
         "truncation_1.0_confident_share": round(float(truncated["confident_share"]), 4),
         "truncation_1.0_min_class_share": round(float(truncated["min_class_share"]), 4),
         "raw_generator_confident_share": round(float(raw["confident_share"]), 4),

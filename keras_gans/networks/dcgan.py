@@ -38,9 +38,13 @@ def _check_image_shape(image_shape):
 
 
 def dcgan_generator(
-    image_shape=(28, 28, 1), latent_dim=100, base_filters=64, name="generator"
+    image_shape=(28, 28, 1), latent_dim=100, base_filters=64, batch_norm=True,
+    name="generator",
 ):
     """DCGAN generator: latent `(batch, latent_dim)` -> images in [-1, 1].
+
+    `batch_norm=False` drops BatchNorm (e.g. for an autoencoder's decoder,
+    whose output for an image must not depend on the rest of its batch).
 
     >>> g = dcgan_generator((28, 28, 1), latent_dim=16, base_filters=8)
     >>> g.output_shape
@@ -50,17 +54,19 @@ def dcgan_generator(
     (h0, w0), stages = upsampling_plan(image_shape)
     width = base_filters * 2**stages
     latents = keras.Input((latent_dim,), name="latent")
-    x = layers.Dense(h0 * w0 * width, use_bias=False, name="project")(latents)
-    x = layers.BatchNormalization(name="project_bn")(x)
+    x = layers.Dense(h0 * w0 * width, use_bias=not batch_norm, name="project")(latents)
+    if batch_norm:
+        x = layers.BatchNormalization(name="project_bn")(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((h0, w0, width))(x)
     for stage in range(stages - 1):
         width //= 2
         x = Conv2DTranspose(
-            width, 4, strides=2, padding="same", use_bias=False,
+            width, 4, strides=2, padding="same", use_bias=not batch_norm,
             name=f"up{stage + 1}",
         )(x)
-        x = layers.BatchNormalization(name=f"up{stage + 1}_bn")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"up{stage + 1}_bn")(x)
         x = layers.ReLU()(x)
     channels = int(image_shape[-1])
     if stages:
@@ -73,14 +79,16 @@ def dcgan_generator(
 
 def dcgan_discriminator(
     image_shape=(28, 28, 1), base_filters=64, batch_norm=True, dropout=0.0,
-    minibatch_stddev=False, name="discriminator",
+    minibatch_stddev=False, outputs=1, name="discriminator",
 ):
     """DCGAN discriminator: images -> one logit per image, shape (batch, 1).
 
     `batch_norm=False` drops BatchNorm (a batch-free critic, needed by
     gradient penalties); `dropout` adds Dropout after each block;
     `minibatch_stddev=True` appends ProGAN's minibatch standard deviation
-    feature before the last block's output (against mode collapse).
+    feature before the last block's output (against mode collapse);
+    `outputs` sets the width of the final linear layer (1 logit, or e.g. an
+    autoencoder's code).
 
     >>> d = dcgan_discriminator((28, 28, 1), base_filters=8)
     >>> d.output_shape
@@ -104,5 +112,6 @@ def dcgan_discriminator(
     if minibatch_stddev:
         x = MinibatchStdDev(name="minibatch_stddev")(x)
     x = layers.Flatten()(x)
-    logits = layers.Dense(1, dtype="float32", name="logit")(x)
+    head = "logit" if outputs == 1 else "code"
+    logits = layers.Dense(outputs, dtype="float32", name=head)(x)
     return keras.Model(images, logits, name=name)
