@@ -32,6 +32,17 @@ from keras_gans.metrics.distribution import (
     precision_recall,
 )
 from keras_gans.metrics.inception import InceptionFeatures, WeightsError
+from keras_gans.metrics.inception_score import (
+    InceptionScore,
+    InceptionScoreUnavailable,
+    inception_score,
+)
+from keras_gans.metrics.labels import (
+    class_coverage,
+    class_probabilities,
+    conditional_accuracy,
+    evaluate_conditional,
+)
 
 __all__ = [
     "DensityCoverage", "DomainClassifier", "EvaluationCallback", "Evaluator",
@@ -39,4 +50,7 @@ __all__ = [
     "WeightsError", "classify_samples", "density_coverage", "evaluate",
     "fid_from_features", "frechet_distance", "kid_from_features", "load_folder",
     "precision_recall",
+    "InceptionScore", "InceptionScoreUnavailable", "inception_score",
+    "class_coverage", "class_probabilities", "conditional_accuracy",
+    "evaluate_conditional",
 ]
