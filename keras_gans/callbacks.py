@@ -54,9 +54,8 @@ class SampleGrid(keras.callbacks.Callback):
         backend.sync_model_state(model)
         if self._latents is None:
             self._latents = sample_latents(self.n, model.latent_dim, self.seed)
-        images = keras.ops.convert_to_numpy(
-            model.sampler(self._latents, training=False)
-        )
+        # generate() knows each variant's inputs (labels, InfoGAN codes).
+        images = model.generate(latents=self._latents)
         self.last_path = save_grid(
             images, os.path.join(self.directory, name), scale=self.scale
         )

@@ -42,6 +42,9 @@ def _add_sample(sub):
     p.add_argument("--truncation", type=float, default=None,
                    help="redraw latent entries above this magnitude (e.g. 1.0)")
     p.add_argument("--scale", type=int, default=2, help="pixel enlargement of the PNG")
+    p.add_argument("--labels", default=None,
+                   help="conditional models: comma-separated class ids, repeated to --n "
+                        "(default: the classes in turn)")
     p.set_defaults(func=sample)
 
 
@@ -156,19 +159,21 @@ def train(args):
 
 
 def _load_generator(path):
+    """The model to sample from: a GAN (from a run folder's gan.keras or a
+    GAN .keras file), or a bare generator .keras file."""
     import keras
 
     import keras_gans  # noqa: F401  (registers the serializable classes)
 
     if os.path.isdir(path):
-        path = os.path.join(path, "generator.keras")
+        gan_file = os.path.join(path, "gan.keras")
+        path = gan_file if os.path.exists(gan_file) else os.path.join(path, "generator.keras")
     if not os.path.exists(path):
         raise SystemExit(f"error: no such file {path!r}; pass a run folder or a .keras file.")
     try:
-        model = keras.saving.load_model(path, compile=False)
+        return keras.saving.load_model(path, compile=False)
     except Exception as err:  # corrupt or foreign file: say what it is
         raise SystemExit(f"error: cannot load {path!r} as a Keras model: {err}") from None
-    return getattr(model, "sampler", model)
 
 
 def sample(args):
@@ -177,10 +182,26 @@ def sample(args):
 
     if args.n < 1:
         raise SystemExit("error: --n must be at least 1.")
-    generator = _load_generator(args.path)
-    latent_dim = int(generator.input_shape[-1])
-    latents = sample_latents(args.n, latent_dim, args.seed, args.truncation)
-    images = generator.predict(latents, verbose=0)
+    model = _load_generator(args.path)
+    options = {}
+    if args.labels is not None:
+        if "labels" not in inspect.signature(getattr(model, "generate", sample)).parameters:
+            raise SystemExit(f"error: {type(model).__name__} is not conditional; drop --labels.")
+        ids = [int(v) for v in args.labels.split(",") if v.strip()]
+        options["labels"] = [ids[i % len(ids)] for i in range(args.n)]
+    if hasattr(model, "generate"):  # a GAN: it knows its inputs
+        latents = sample_latents(args.n, model.latent_dim, args.seed, args.truncation)
+        images = model.generate(latents=latents, **options)
+    else:
+        if isinstance(model.input_shape, list):
+            raise SystemExit(
+                f"error: this generator takes {len(model.input_shape)} inputs (e.g. "
+                "latents and labels); sample from the run folder or its gan.keras, "
+                "which knows how to feed them."
+            )
+        latent_dim = int(model.input_shape[-1])
+        latents = sample_latents(args.n, latent_dim, args.seed, args.truncation)
+        images = model.predict(latents, verbose=0)
     save_grid(images, args.out, scale=args.scale)
     print(f"Wrote {args.n} samples to {args.out}.")
 

@@ -87,3 +87,29 @@ def test_cli_trains_other_variants_with_their_own_defaults(tmp_path):
     assert gan.n_critic == 5  # the variant's default, not overridden
     assert abs(float(gan.optimizer["d"].learning_rate) - 3e-4) < 1e-9
     assert type(gan.optimizer["d"]).__name__ == "Adam"
+
+
+def test_cli_trains_and_samples_a_conditional_model(tmp_path):
+    require_data("mnist")
+    out = str(tmp_path / "cgan")
+    args = ["train", "cgan", "--out", out, "--epochs", "1", "--steps-per-epoch", "1",
+            "--batch-size", "10", "--latent-dim", "8", "--base-filters", "4",
+            "--samples", "4", "--verbose", "0"]
+    assert cli.main(args) == 0  # SampleGrid fed the labels through generate()
+    assert os.path.exists(os.path.join(out, "samples", "epoch_001.png"))
+    grid = str(tmp_path / "sevens.png")
+    assert cli.main(["sample", out, "--n", "4", "--labels", "7", "--out", grid,
+                     "--scale", "1"]) == 0
+    assert _png(grid).shape == (2 * 30 + 2, 2 * 30 + 2)
+    with pytest.raises(SystemExit, match="takes 2 inputs"):
+        cli.main(["sample", os.path.join(out, "generator.keras"), "--out", grid])
+    with pytest.raises(SystemExit, match="not conditional"):
+        cli.main(["sample", _dcgan_run(tmp_path), "--labels", "1", "--out", grid])
+
+
+def _dcgan_run(tmp_path):
+    out = str(tmp_path / "dcgan")
+    cli.main(["train", "dcgan", "--out", out, "--epochs", "1", "--steps-per-epoch", "1",
+              "--batch-size", "8", "--latent-dim", "8", "--base-filters", "4",
+              "--samples", "4", "--verbose", "0"])
+    return out
