@@ -12,9 +12,7 @@ benchmarks/results/<model>_mnist_<backend>.json and
 examples/<model>_mnist_<backend>.png (row k: class k).
 """
 import argparse
-import json
 import os
-import platform
 import time
 
 import keras
@@ -29,8 +27,10 @@ from keras_gans.models.conditional import ACGAN
 from keras_gans.models.conditional import CGAN
 from keras_gans.models.conditional import ProjectionGAN
 from keras_gans.utils import save_grid
+from common import ROOT
+from common import machine
+from common import write_result
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CLASSIFIERS = {}
 MODELS = {"cgan": CGAN, "acgan": ACGAN, "projectiongan": ProjectionGAN}
 
@@ -95,9 +95,7 @@ def main():
     result = {
         "model": type(gan).__name__,
         "backend": backend,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared with "
-                   "other processes; load average at the end "
-                   f"{os.getloadavg()[0]:.1f})",
+        "machine": machine(),
         "budget_minutes": args.minutes,
         "budget_clock": args.clock,
         "wall_seconds": round(wall, 1),
@@ -117,10 +115,7 @@ def main():
         "min_class_share": round(float(report["min_class_share"]), 4),
         "grid": os.path.relpath(grid_path, ROOT),
     }
-    os.makedirs(os.path.join(ROOT, "benchmarks", "results"), exist_ok=True)
-    with open(os.path.join(ROOT, "benchmarks", "results", f"{name}.json"), "w") as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2))
+    write_result(f"{name}.json", result)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import json
 import os
 import time
 
-import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -17,9 +17,7 @@ examples/infogan_mnist_<backend>.png (row c: code value c; column j: noise
 vector j, shared by all rows; continuous codes 0).
 """
 import argparse
-import json
 import os
-import platform
 import time
 
 import keras
@@ -32,8 +30,10 @@ from keras_gans.metrics.classifier import DomainClassifier
 from keras_gans.metrics.classifier import classify_samples
 from keras_gans.models.infogan import InfoGAN
 from keras_gans.utils import save_grid
+from common import ROOT
+from common import machine
+from common import write_result
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def best_assignment(counts):
@@ -122,9 +122,7 @@ def main():
     result = {
         "model": "InfoGAN",
         "backend": backend,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared with "
-                   "other processes; load average at the end "
-                   f"{os.getloadavg()[0]:.1f})",
+        "machine": machine(),
         "budget_minutes": args.minutes,
         "budget_clock": args.clock,
         "wall_seconds": round(wall, 1),
@@ -147,10 +145,7 @@ def main():
         "min_class_share": round(float(report["min_class_share"]), 4),
         "grid": os.path.relpath(grid_path, ROOT),
     }
-    os.makedirs(os.path.join(ROOT, "benchmarks", "results"), exist_ok=True)
-    with open(os.path.join(ROOT, "benchmarks", "results", f"{name}.json"), "w") as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2))
+    write_result(f"{name}.json", result)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ Writes benchmarks/results/mode_collapse.json.
 """
 import argparse
 import json
-import os
 import time
 
 import keras
@@ -19,9 +18,9 @@ import keras
 from keras_gans import datasets
 from keras_gans import models
 from keras_gans.core import sample_latents
-from variants import RESULTS
+from common import machine
+from common import write_result
 from variants import judge
-from variants import machine
 
 SETTINGS = {
     "minimax": dict(cls="DCGAN", loss="minimax"),
@@ -65,9 +64,7 @@ def main():
     }
     result = {"backend": keras.backend.backend(), "machine": machine(),
               "batch_size": 64, "runs": runs, "summary": summary}
-    with open(os.path.join(RESULTS, "mode_collapse.json"), "w") as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(summary, indent=2))
+    write_result("mode_collapse.json", result)
 
 
 if __name__ == "__main__":

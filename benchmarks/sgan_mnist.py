@@ -21,7 +21,6 @@ and examples/sgan_mnist_<backend>.png (samples of the last draw's SGAN).
 import argparse
 import json
 import os
-import platform
 import time
 
 import keras
@@ -36,8 +35,10 @@ from keras_gans.models.sgan import SemiSupervisedBatches
 from keras_gans.models.sgan import labelled_subset
 from keras_gans.networks.conditional import feature_discriminator
 from keras_gans.utils import save_grid
+from common import ROOT
+from common import machine
+from common import write_result
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def accuracy_on(predict, x_test, y_test):
@@ -127,9 +128,7 @@ def main():
     result = {
         "model": "SGAN",
         "backend": backend,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared with "
-                   "other processes; load average at the end "
-                   f"{os.getloadavg()[0]:.1f})",
+        "machine": machine(),
         "labelled_images": 10 * args.per_class,
         "draws": args.draws,
         "budget_minutes_per_draw": args.minutes_per_draw,
@@ -152,10 +151,7 @@ def main():
         "last_draw_samples_min_class_share": round(float(report["min_class_share"]), 4),
         "grid": os.path.relpath(grid_path, ROOT),
     }
-    os.makedirs(os.path.join(ROOT, "benchmarks", "results"), exist_ok=True)
-    with open(os.path.join(ROOT, "benchmarks", "results", f"{name}.json"), "w") as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2))
+    write_result(f"{name}.json", result)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,7 @@ classifier on 1,000 samples from numpy latents: the share classified with
 probability > 0.9 and the class histogram (mode coverage).
 """
 import argparse
-import json
 import os
-import platform
 import time
 
 import keras
@@ -23,8 +21,10 @@ from keras_gans.metrics import classify_samples
 from keras_gans.models import DCGAN
 from keras_gans.utils import plot_history
 from keras_gans.utils import save_grid
+from common import ROOT
+from common import machine
+from common import write_result
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def main():
@@ -84,7 +84,7 @@ def main():
     plot_history(history.history, os.path.join(ROOT, "examples", f"dcgan_mnist_{backend}{args.tag}_losses.png"))
     result = {
         "backend": backend,
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "machine": machine(),
         "batch_size": args.batch_size,
         "base_filters": args.base_filters,
         "steps": budget.steps,
@@ -108,10 +108,7 @@ def main():
         "raw_generator_min_class_share": round(float(raw["min_class_share"]), 4),
         "grid": os.path.relpath(grid, ROOT),
     }
-    os.makedirs(os.path.join(ROOT, "benchmarks", "results"), exist_ok=True)
-    with open(os.path.join(ROOT, "benchmarks", "results", f"dcgan_mnist_{backend}{args.tag}.json"), "w") as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2))
+    write_result(f"dcgan_mnist_{backend}{args.tag}.json", result)
 
 
 if __name__ == "__main__":

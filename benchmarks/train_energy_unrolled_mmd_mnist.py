@@ -14,7 +14,6 @@ benchmarks/results/<model>_mnist.json and examples/<model>_mnist.png.
 import argparse
 import json
 import os
-import platform
 import time
 
 import keras
@@ -25,8 +24,10 @@ from keras_gans import models
 from keras_gans.core import sample_latents
 from keras_gans.metrics import classify_samples
 from keras_gans.utils import save_grid
+from common import ROOT
+from common import machine
+from common import write_result
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SETTINGS = {
     "ebgan": dict(latent_dim=64, base_filters=32, code_dim=32),
@@ -83,7 +84,7 @@ def main():
     result = {
         "model": type(gan).__name__,
         "backend": backend,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "machine": machine(),
         "note": args.note,
         "settings": settings,
         "batch_size": args.batch_size,
@@ -103,10 +104,7 @@ def main():
         "raw_generator_min_class_share": raw["min_class_share"],
         "grid": grid,
     }
-    path = os.path.join(ROOT, "benchmarks", "results", f"{args.model}_mnist.json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=2)
-    print(json.dumps(result, indent=2))
+    write_result(f"{args.model}_mnist.json", result)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import argparse
 import glob
 import json
 import os
-import platform
 import time
 
 import keras
@@ -31,9 +30,11 @@ from keras_gans.callbacks import TimeBudget
 from keras_gans.core import sample_latents
 from keras_gans.metrics import DomainClassifier
 from keras_gans.utils import save_grid
+from common import RESULTS
+from common import ROOT
+from common import machine
+from common import write_result
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RESULTS = os.path.join(ROOT, "benchmarks", "results")
 
 # One width per family, picked so that every variant costs about the same
 # per step on CPU; all use an EMA generator (decay 0.999) for sampling.
@@ -47,10 +48,6 @@ VARIANTS = {
     "SNGAN": dict(latent_dim=128, base_filters=16),
 }
 BATCH = 64
-
-
-def machine():
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
 def build(name, seed=0):
@@ -103,8 +100,7 @@ def quality(args):
                 **judge(samples, dataset),
                 "grid": os.path.relpath(grid, ROOT),
             }
-            print(json.dumps(result))
-            _write(f"variants_quality_{dataset}_{name.lower()}.json", result)
+            write_result(f"variants_quality_{dataset}_{name.lower()}.json", result)
 
 
 def speed(args):
@@ -124,14 +120,7 @@ def speed(args):
             "variant": name, "backend": backend, "machine": machine(),
             "steps_per_second": round(rate, 2), "first_two_steps_seconds": round(first, 1),
         }
-        print(json.dumps(result))
-        _write(f"variants_speed_{backend}_{name.lower()}.json", result)
-
-
-def _write(filename, result):
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, filename), "w") as f:
-        json.dump(result, f, indent=2)
+        write_result(f"variants_speed_{backend}_{name.lower()}.json", result)
 
 
 def table(args):

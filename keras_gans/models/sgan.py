@@ -13,7 +13,6 @@ from keras import ops
 from keras_gans import losses
 from keras_gans.core import GAN
 from keras_gans.models.conditional import ConditionalMixin
-from keras_gans.models.conditional import check_label_array
 from keras_gans.models.conditional import class_crossentropy
 from keras_gans.networks.conditional import feature_discriminator
 from keras_gans.networks.dcgan import dcgan_generator

@@ -1,0 +1,23 @@
+"""What every benchmark script shares: where results go and how the
+machine is described next to them."""
+import json
+import os
+import platform
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "benchmarks", "results")
+
+
+def machine():
+    """The CPU, its core count and the load average when the result was
+    taken (other programs on the machine slow wall-clock numbers)."""
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
+
+
+def write_result(filename, result):
+    """Writes `result` to benchmarks/results/`filename` and prints it."""
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, filename), "w") as f:
+        json.dump(result, f, indent=2)
+    print(json.dumps(result, indent=2))
