@@ -46,12 +46,26 @@ VARIANTS = {
     "WGAN": dict(latent_dim=100, base_filters=32),
     "WGANGP": dict(latent_dim=100, base_filters=32),
     "SNGAN": dict(latent_dim=128, base_filters=16),
+    "EBGAN": dict(latent_dim=100, base_filters=32),
+    "BEGAN": dict(latent_dim=100, base_filters=32),
+    "UnrolledGAN": dict(latent_dim=100, base_filters=32),
+    "MMDGAN": dict(latent_dim=100, base_filters=32),
+}
+# Conditional variants train on (images, labels); speed columns only (their
+# quality measures are label accuracy: benchmarks/conditional_mnist.py etc.).
+CONDITIONAL = {
+    "CGAN": dict(latent_dim=100, base_filters=32),
+    "ACGAN": dict(latent_dim=100, base_filters=32),
+    "ProjectionGAN": dict(latent_dim=100, base_filters=32),
+    "InfoGAN": dict(latent_dim=62, base_filters=32),
+    "SGAN": dict(latent_dim=100, base_filters=32),
 }
 BATCH = 64
 
 
 def build(name, seed=0):
-    gan = getattr(models, name)(seed=seed, ema_decay=0.999, **VARIANTS[name])
+    options = VARIANTS.get(name) or CONDITIONAL[name]
+    gan = getattr(models, name)(seed=seed, ema_decay=0.999, **options)
     gan.compile()
     return gan
 
@@ -105,10 +119,12 @@ def quality(args):
 
 def speed(args):
     backend = keras.backend.backend()
-    images = datasets.load("mnist", split="train")[:BATCH * 50]
+    images, labels = datasets.load("mnist", split="train", labels=True)
+    images, labels = images[:BATCH * 50], labels[:BATCH * 50].astype("int32")
     for name in args.variants:
         gan = build(name)
-        data, _ = datasets.make_dataset(images, BATCH, seed=0)
+        data, _ = datasets.make_dataset(
+            images, BATCH, labels=labels if name in CONDITIONAL else None, seed=0)
         start = time.perf_counter()
         gan.fit(data, epochs=1, steps_per_epoch=2, verbose=0)
         first = time.perf_counter() - start
@@ -145,6 +161,13 @@ def table(args):
             f"{losses.get('g_loss', '')} | {r['confident_share']:.1%} | "
             f"{r['modes_covered']}/10 | [png](../../{r['grid']}) |"
         )
+    judged = {r["variant"] for r in load("variants_quality_*.json")}
+    for name in sorted(set(speed_rows) - judged):
+        s = speed_rows[name]
+        lines.append(
+            f"| {name} | {s.get('tensorflow', '')} | {s.get('jax', '')} | "
+            f"{s.get('torch', '')} | (speed only) | | | | | | | |"
+        )
     path = os.path.join(RESULTS, "variants.md")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -161,7 +184,7 @@ def main():
     q.add_argument("--variants", nargs="+", default=list(VARIANTS))
     s = sub.add_parser("speed")
     s.add_argument("--seconds", type=float, default=30.0)
-    s.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    s.add_argument("--variants", nargs="+", default=list(VARIANTS) + list(CONDITIONAL))
     sub.add_parser("table")
     args = parser.parse_args()
     {"quality": quality, "speed": speed, "table": table}[args.command](args)
