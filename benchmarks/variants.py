@@ -45,7 +45,7 @@ VARIANTS = {
     "RaGAN": dict(latent_dim=100, base_filters=32),
     "WGAN": dict(latent_dim=100, base_filters=32),
     "WGANGP": dict(latent_dim=100, base_filters=32),
-    "SNGAN": dict(latent_dim=128, base_filters=16),
+    "SNGAN": dict(latent_dim=128, base_filters=8),  # ResNet blocks: ~4x a DCGAN step at 16
     "EBGAN": dict(latent_dim=100, base_filters=32),
     "BEGAN": dict(latent_dim=100, base_filters=32),
     "UnrolledGAN": dict(latent_dim=100, base_filters=32),
