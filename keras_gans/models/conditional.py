@@ -24,6 +24,15 @@ def class_crossentropy(labels, logits):
     )
 
 
+def class_accuracy(labels, logits, mask=None):
+    """Share of examples whose argmax class is `labels` (over `mask` if given)."""
+    hits = ops.cast(ops.equal(ops.cast(ops.argmax(logits, axis=-1), "int32"),
+                              ops.cast(labels, "int32")), "float32")
+    if mask is None:
+        return ops.mean(hits)
+    return ops.sum(hits * mask) / ops.maximum(ops.sum(mask), 1.0)
+
+
 def check_label_array(labels, num_classes, n=None, allow_unlabelled=False,
                       context="labels"):
     """Validated int32 class ids of shape `(n,)` from an array-like.
@@ -460,11 +469,8 @@ class ACGAN(_ConvConditional):
         total_class = class_loss
         if self.fake_class_loss:
             total_class = total_class + ops.mean(class_crossentropy(labels, fake_classes))
-        accuracy = ops.mean(ops.cast(
-            ops.equal(ops.cast(ops.argmax(real_classes, axis=-1), "int32"), labels),
-            "float32"))
         logs = {"d_loss": adversarial, "d_class_loss": class_loss,
-                "d_class_accuracy": accuracy}
+                "d_class_accuracy": class_accuracy(labels, real_classes)}
         loss = adversarial + self.class_weight * total_class
         loss = loss + self.penalty_loss(real, fake, labels, logs)
         return loss, logs

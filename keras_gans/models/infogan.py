@@ -14,6 +14,7 @@ from keras import ops
 from keras_gans.core import GAN
 from keras_gans.core import sample_latents
 from keras_gans.models.conditional import check_label_array
+from keras_gans.models.conditional import class_accuracy
 from keras_gans.models.conditional import class_crossentropy
 from keras_gans.networks.conditional import code_generator
 from keras_gans.networks.conditional import feature_discriminator
@@ -207,9 +208,7 @@ class InfoGAN(GAN):
         if self.continuous_dim:
             error = ops.square(codes[:, self.categorical_dim :] - continuous)
             loss = loss + self.continuous_weight * ops.mean(ops.sum(error, axis=-1))
-        accuracy = ops.mean(ops.cast(
-            ops.equal(ops.argmax(categorical, axis=-1), target), "float32"))
-        return loss, accuracy
+        return loss, class_accuracy(target, categorical)
 
     def discriminator_loss(self, real, fake, labels=None):
         real_logits, _ = self.discriminator(real, training=True)

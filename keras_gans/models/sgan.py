@@ -13,11 +13,18 @@ from keras import ops
 from keras_gans import losses
 from keras_gans.core import GAN
 from keras_gans.models.conditional import ConditionalMixin
+from keras_gans.models.conditional import class_accuracy
 from keras_gans.models.conditional import class_crossentropy
 from keras_gans.networks.conditional import feature_discriminator
 from keras_gans.networks.dcgan import dcgan_generator
 
 UNLABELLED = -1
+
+
+def _real_fake_logit(class_logits):
+    """logsumexp of the K class logits: the K+1-class discriminator's
+    real/fake logit with the fake class's logit fixed at 0."""
+    return ops.logsumexp(ops.cast(class_logits, "float32"), axis=-1, keepdims=True)
 
 
 def labelled_subset(labels, per_class, num_classes=None, seed=0):
@@ -241,21 +248,19 @@ class SGAN(ConditionalMixin, GAN):
 
     def discriminate(self, images, labels=None, training=True):
         logits, _ = self.class_logits(images, training)
-        return ops.logsumexp(ops.cast(logits, "float32"), axis=-1, keepdims=True)
+        return _real_fake_logit(logits)
 
     def discriminator_loss(self, real, fake, labels=None):
         real_classes, _ = self.class_logits(real)
         fake_classes, _ = self.class_logits(fake)
-        lse = lambda x: ops.logsumexp(ops.cast(x, "float32"), axis=-1, keepdims=True)  # noqa: E731
-        unsupervised = self.loss_fn.discriminator(lse(real_classes), lse(fake_classes))
+        unsupervised = self.loss_fn.discriminator(
+            _real_fake_logit(real_classes), _real_fake_logit(fake_classes))
         mask = ops.cast(labels >= 0, "float32")
         count = ops.maximum(ops.sum(mask), 1.0)
         targets = ops.where(labels >= 0, labels, ops.zeros_like(labels))
         supervised = ops.sum(class_crossentropy(targets, real_classes) * mask) / count
-        hits = ops.equal(ops.cast(ops.argmax(real_classes, axis=-1), "int32"), targets)
-        accuracy = ops.sum(ops.cast(hits, "float32") * mask) / count
         logs = {"d_loss": unsupervised, "class_loss": supervised,
-                "class_accuracy": accuracy}
+                "class_accuracy": class_accuracy(targets, real_classes, mask)}
         loss = supervised + self.unsupervised_weight * unsupervised
         loss = loss + self.penalty_loss(real, fake, labels, logs)
         return loss, logs
@@ -266,8 +271,7 @@ class SGAN(ConditionalMixin, GAN):
             _, real_features = self.class_logits(real)
             loss = losses.feature_matching(ops.stop_gradient(real_features), fake_features)
         else:
-            fake_logits = ops.logsumexp(ops.cast(fake_classes, "float32"), axis=-1,
-                                        keepdims=True)
+            fake_logits = _real_fake_logit(fake_classes)
             real_logits = None
             if self.loss_fn.needs_real_logits:
                 real_logits = ops.stop_gradient(self.discriminate(real))
