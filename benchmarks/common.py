@@ -21,3 +21,11 @@ def write_result(filename, result):
     with open(os.path.join(RESULTS, filename), "w") as f:
         json.dump(result, f, indent=2)
     print(json.dumps(result, indent=2))
+
+
+def add_clock_argument(parser, default="cpu"):
+    """`--clock`: what a benchmark's minutes count (see
+    `keras_gans.callbacks.TimeBudget`)."""
+    parser.add_argument("--clock", choices=("cpu", "wall"), default=default,
+                        help="what the minutes count: this process's CPU time "
+                             "(immune to other load) or wall time")

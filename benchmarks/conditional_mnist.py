@@ -28,6 +28,7 @@ from keras_gans.models.conditional import CGAN
 from keras_gans.models.conditional import ProjectionGAN
 from keras_gans.utils import save_grid
 from common import ROOT
+from common import add_clock_argument
 from common import machine
 from common import write_result
 
@@ -58,9 +59,7 @@ def main():
     parser.add_argument("--ema-decay", type=float, default=0.999)
     parser.add_argument("--per-class", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
-                        help="what the minutes count: this process's CPU time "
-                             "(immune to other load) or wall time")
+    add_clock_argument(parser)
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
     backend = keras.backend.backend()

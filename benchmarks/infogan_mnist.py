@@ -31,6 +31,7 @@ from keras_gans.metrics.classifier import classify_samples
 from keras_gans.models.infogan import InfoGAN
 from keras_gans.utils import save_grid
 from common import ROOT
+from common import add_clock_argument
 from common import machine
 from common import write_result
 
@@ -71,9 +72,7 @@ def main():
     parser.add_argument("--ema-decay", type=float, default=0.0)
     parser.add_argument("--per-code", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
-                        help="what the minutes count: this process's CPU time "
-                             "(immune to other load) or wall time")
+    add_clock_argument(parser)
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
     backend = keras.backend.backend()

@@ -36,6 +36,7 @@ from keras_gans.models.sgan import labelled_subset
 from keras_gans.networks.conditional import feature_discriminator
 from keras_gans.utils import save_grid
 from common import ROOT
+from common import add_clock_argument
 from common import machine
 from common import write_result
 
@@ -74,9 +75,7 @@ def main():
                         help="Adam learning rate of both SGAN networks (beta_1 0.5)")
     parser.add_argument("--baseline-steps", type=int, default=600)
     parser.add_argument("--baseline-lr", type=float, default=1e-3)
-    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
-                        help="what the minutes count: this process's CPU time "
-                             "(immune to other load) or wall time")
+    add_clock_argument(parser)
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
     backend = keras.backend.backend()

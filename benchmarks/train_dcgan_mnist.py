@@ -22,6 +22,7 @@ from keras_gans.models import DCGAN
 from keras_gans.utils import plot_history
 from keras_gans.utils import save_grid
 from common import ROOT
+from common import add_clock_argument
 from common import machine
 from common import write_result
 
@@ -40,8 +41,7 @@ def main():
     parser.add_argument("--loss", default="non_saturating", help="adversarial loss name")
     parser.add_argument("--r1", type=float, default=0.0, help="R1 penalty gamma (0: none)")
     parser.add_argument("--minibatch-stddev", type=int, default=0)
-    parser.add_argument("--clock", default="wall", choices=("wall", "cpu"),
-                        help="budget in wall time, or in this process's CPU time")
+    add_clock_argument(parser, default="wall")
     parser.add_argument("--tag", default="", help="suffix of the output files")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--samples", type=int, default=1000)
