@@ -115,6 +115,14 @@ class Penalty:
     `__call__(critic, real, fake, seed)` returns the weighted term added to
     the discriminator loss (logged under `name`); `after_update(network)`
     runs after each discriminator step (e.g. weight clipping).
+
+    >>> class ZeroMean(Penalty):   # a custom penalty: keep real logits near 0
+    ...     name = "zero_mean"
+    ...     def __call__(self, critic, real, fake, seed):
+    ...         return keras.ops.mean(keras.ops.square(critic(real)))
+    >>> import numpy as np
+    >>> float(ZeroMean()(lambda x: x, np.full((2, 1), 3.0, "float32"), None, None))
+    9.0
     """
 
     name = "penalty"
@@ -166,7 +174,16 @@ class GradientPenalty(Penalty):
 @keras.saving.register_keras_serializable(package="keras_gans")
 class DRAGANPenalty(GradientPenalty):
     """DRAGAN (Kodali et al. 2017): the gradient penalty around the data,
-    at `x + alpha * noise` with `noise ~ U[0, 1) * scale * std(x)`."""
+    at `x + alpha * noise` with `noise ~ U[0, 1) * scale * std(x)`.
+
+    >>> import numpy as np
+    >>> w = np.array([[3.0], [4.0]], "float32")   # linear critic: ||grad|| = 5
+    >>> x = np.random.default_rng(0).normal(size=(4, 2)).astype("float32")
+    >>> dragan = DRAGANPenalty(weight=1.0)
+    >>> round(float(dragan(lambda t: keras.ops.matmul(t, w), x, None,
+    ...                    keras.random.SeedGenerator(0))), 4)
+    16.0
+    """
 
     name = "dragan"
 
@@ -187,7 +204,14 @@ class DRAGANPenalty(GradientPenalty):
 
 @keras.saving.register_keras_serializable(package="keras_gans")
 class R1Penalty(Penalty):
-    """R1: `gamma / 2 * E[||grad D(real)||^2]` (Mescheder et al. 2018)."""
+    """R1: `gamma / 2 * E[||grad D(real)||^2]` (Mescheder et al. 2018).
+
+    >>> import numpy as np
+    >>> w = np.array([[3.0], [4.0]], "float32")
+    >>> x = np.zeros((4, 2), "float32")
+    >>> float(R1Penalty(gamma=2.0)(lambda t: keras.ops.matmul(t, w), x, x, None))
+    25.0
+    """
 
     name = "r1"
 
@@ -206,7 +230,14 @@ class R1Penalty(Penalty):
 
 @keras.saving.register_keras_serializable(package="keras_gans")
 class R2Penalty(R1Penalty):
-    """R2: the R1 penalty at generated images."""
+    """R2: the R1 penalty at generated images.
+
+    >>> import numpy as np
+    >>> fake = np.ones((3, 2), "float32")
+    >>> critic = lambda t: keras.ops.sum(keras.ops.square(t), axis=1, keepdims=True)
+    >>> round(float(R2Penalty(gamma=2.0)(critic, None, fake, None)), 4)  # ||2x||^2 = 8
+    8.0
+    """
 
     name = "r2"
 
@@ -217,7 +248,13 @@ class R2Penalty(R1Penalty):
 @keras.saving.register_keras_serializable(package="keras_gans")
 class WeightClipping(Penalty):
     """WGAN's constraint: critic weights clipped into `[-bound, bound]`
-    after every critic update (Arjovsky et al. 2017)."""
+    after every critic update (Arjovsky et al. 2017).
+
+    >>> net = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    >>> WeightClipping(0.01).after_update(net)
+    >>> bool(max(abs(w.numpy()).max() for w in net.trainable_weights) <= 0.01)
+    True
+    """
 
     name = "weight_clipping"
 
