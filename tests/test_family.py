@@ -113,14 +113,17 @@ def test_gradient_penalty_is_differentiable_in_the_critic_weights():
 def test_spectral_norm_gives_unit_largest_singular_value(layer):
     rng = np.random.default_rng(0)
     if layer == "dense":
-        sn = gan_layers.SpectralDense(6)
+        sn = gan_layers.SpectralDense(6, kernel_initializer=keras.initializers.GlorotUniform(0))
         x = rng.normal(size=(4, 5)).astype("float32")
     else:
-        sn = gan_layers.SpectralConv2D(6, 3, padding="same")
+        sn = gan_layers.SpectralConv2D(
+            6, 3, padding="same", kernel_initializer=keras.initializers.GlorotUniform(0))
         x = rng.normal(size=(2, 8, 8, 3)).astype("float32")
     sn(x)
     sn.kernel.assign(sn.kernel * 7.0)
-    for _ in range(50):
+    # Power iteration converges at the rate of the singular-value gap, which
+    # a random kernel can make small: seeded kernel, enough iterations.
+    for _ in range(200):
         sn(x, training=True)
     kernel = keras.ops.convert_to_numpy(sn.normalized_kernel())
     sigma = np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]), compute_uv=False)[0]
