@@ -13,10 +13,11 @@ from keras_gans import losses
 from keras_gans import models
 from keras_gans import networks
 from keras_gans import utils
+from keras_gans import zoo
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "callbacks", "core", "datasets", "losses", "models", "networks", "utils",
+    "callbacks", "core", "datasets", "losses", "models", "networks", "utils", "zoo",
     "__version__",
 ]

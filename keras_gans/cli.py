@@ -6,6 +6,8 @@ import os
 import sys
 import time
 
+import numpy as np
+
 
 def _add_train(sub):
     p = sub.add_parser("train", help="train a GAN on a dataset")
@@ -26,6 +28,11 @@ def _add_train(sub):
     p.add_argument("--ema-decay", type=float, default=0.999,
                    help="generator weight EMA used for sampling (0 disables)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--time-budget", type=float, default=None,
+                   help="stop after this many seconds (see --clock), whatever --epochs says")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="clock of --time-budget: wall time, or this process's CPU time "
+                        "(a budget that other programs on the machine do not eat into)")
     p.add_argument("--samples", type=int, default=64, help="images in each grid")
     p.add_argument("--overwrite", action="store_true",
                    help="allow writing into a folder that holds a previous run")
@@ -35,7 +42,8 @@ def _add_train(sub):
 
 def _add_sample(sub):
     p = sub.add_parser("sample", help="write a PNG grid of generated images")
-    p.add_argument("path", help="a run folder or a .keras generator/GAN file")
+    p.add_argument("path", help="a zoo name (`keras-gans list`), hf://org/name[@revision], "
+                                "a zoo entry or run folder, or a .keras generator/GAN file")
     p.add_argument("--n", type=int, default=64)
     p.add_argument("--out", default="grid.png")
     p.add_argument("--seed", type=int, default=0, help="numpy seed of the latents")
@@ -45,7 +53,36 @@ def _add_sample(sub):
     p.add_argument("--labels", default=None,
                    help="conditional models: comma-separated class ids, repeated to --n "
                         "(default: the classes in turn)")
+    p.add_argument("--interpolate", type=int, default=None, metavar="STEPS",
+                   help="write --n rows, each a latent interpolation in STEPS images")
     p.set_defaults(func=sample)
+
+
+def _add_list(sub):
+    p = sub.add_parser("list", help="the model variants and the built-in zoo entries")
+    p.set_defaults(func=list_models)
+
+
+def _add_publish(sub):
+    p = sub.add_parser(
+        "publish", help="publish a trained GAN (run folder or entry folder) to the Hugging Face Hub"
+    )
+    p.add_argument("source", help="a `keras-gans train` run folder or a zoo entry folder")
+    p.add_argument("--repo", required=True, help="Hub repo, organisation/name")
+    p.add_argument("--tag", default="v1", help="tag of the new commit (default v1; '' for none)")
+    p.add_argument("--private", action="store_true")
+    p.add_argument("--message", default=None, help="commit message")
+    p.set_defaults(func=publish)
+
+
+def _add_export(sub):
+    p = sub.add_parser("export", help="write a run folder as a zoo entry folder (no upload)")
+    p.add_argument("run", help="a `keras-gans train` run folder")
+    p.add_argument("--out", required=True, help="entry folder to write")
+    p.add_argument("--name", default=None, help="entry name (default: the folder's name)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the entry's files in an existing folder (others are kept)")
+    p.set_defaults(func=export)
 
 
 def _add_evaluate(sub):
@@ -88,6 +125,7 @@ def train(args):
     from keras_gans import datasets
     from keras_gans import models
     from keras_gans.callbacks import SampleGrid
+    from keras_gans.callbacks import TimeBudget
     from keras_gans.utils import plot_history
     from keras_gans.utils import save_grid
 
@@ -124,15 +162,20 @@ def train(args):
     grids = SampleGrid(os.path.join(args.out, "samples"), n=args.samples, seed=args.seed)
     print(
         f"Training {type(gan).__name__} on {args.dataset} ({len(images)} images "
-        f"{images.shape[1:]}) for {args.epochs} x {steps} steps of batch "
+        f"{images.shape[1:]}) for up to {args.epochs} x {steps} steps of batch "
         f"{args.batch_size}, backend {keras.backend.backend()}."
     )
-    start = time.perf_counter()
+    callbacks = [grids]
+    if args.time_budget is not None:
+        callbacks.append(TimeBudget(args.time_budget, clock=args.clock))
+    start, cpu_start = time.perf_counter(), time.process_time()
     history = gan.fit(
         data, epochs=args.epochs, steps_per_epoch=steps,
-        callbacks=[grids], verbose=args.verbose,
+        callbacks=callbacks, verbose=args.verbose,
     )
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
+    steps_run = int(keras.ops.convert_to_numpy(gan.optimizer.iterations))
     gan.save(os.path.join(args.out, "gan.keras"))
     gan.sampler.save(os.path.join(args.out, "generator.keras"))
     record = {
@@ -141,9 +184,16 @@ def train(args):
         "backend": keras.backend.backend(),
         "epochs": args.epochs,
         "steps_per_epoch": steps,
+        "steps": steps_run,
         "batch_size": args.batch_size,
+        "latent_dim": args.latent_dim,
+        "base_filters": args.base_filters,
+        "seed": args.seed,
+        "time_budget": args.time_budget,
+        "clock": args.clock,
         "wall_seconds": round(seconds, 1),
-        "steps_per_second": round(args.epochs * steps / seconds, 2),
+        "cpu_seconds": round(cpu_seconds, 1),
+        "steps_per_second": round(steps_run / seconds, 2),
         "history": history.history,
     }
     with open(os.path.join(args.out, "history.json"), "w") as f:
@@ -159,12 +209,15 @@ def train(args):
 
 
 def _load_generator(path):
-    """The model to sample from: a GAN (from a run folder's gan.keras or a
-    GAN .keras file), or a bare generator .keras file."""
+    """The model to sample from: a zoo entry (name, hf:// repo or entry
+    folder), a GAN (a run folder's gan.keras or a GAN .keras file), or a
+    bare generator .keras file."""
     import keras
 
-    import keras_gans  # noqa: F401  (registers the serializable classes)
+    from keras_gans import zoo
 
+    if not os.path.exists(path) or zoo.entry.is_entry(path):
+        return zoo.load_gan(path)
     if os.path.isdir(path):
         gan_file = os.path.join(path, "gan.keras")
         path = gan_file if os.path.exists(gan_file) else os.path.join(path, "generator.keras")
@@ -189,8 +242,22 @@ def sample(args):
             raise SystemExit(f"error: {type(model).__name__} is not conditional; drop --labels.")
         ids = [int(v) for v in args.labels.split(",") if v.strip()]
         options["labels"] = [ids[i % len(ids)] for i in range(args.n)]
+    columns = None
+    if args.interpolate is not None:
+        if args.interpolate < 2:
+            raise SystemExit("error: --interpolate needs at least 2 steps.")
+        latent_dim = model.latent_dim if hasattr(model, "generate") else int(model.input_shape[-1])
+        latents = interpolation_latents(args.n, args.interpolate, latent_dim, args.seed,
+                                        args.truncation)
+        if "labels" in options:  # one class per row
+            options["labels"] = list(np.repeat(options["labels"], args.interpolate))
+        elif "labels" in inspect.signature(getattr(model, "generate", sample)).parameters:
+            options["labels"] = list(np.repeat(np.arange(args.n) % model.num_classes,
+                                               args.interpolate))
+        columns = args.interpolate
     if hasattr(model, "generate"):  # a GAN: it knows its inputs
-        latents = sample_latents(args.n, model.latent_dim, args.seed, args.truncation)
+        if columns is None:
+            latents = sample_latents(args.n, model.latent_dim, args.seed, args.truncation)
         images = model.generate(latents=latents, **options)
     else:
         if isinstance(model.input_shape, list):
@@ -199,11 +266,52 @@ def sample(args):
                 "latents and labels); sample from the run folder or its gan.keras, "
                 "which knows how to feed them."
             )
-        latent_dim = int(model.input_shape[-1])
-        latents = sample_latents(args.n, latent_dim, args.seed, args.truncation)
+        if columns is None:
+            latents = sample_latents(args.n, int(model.input_shape[-1]), args.seed,
+                                     args.truncation)
         images = model.predict(latents, verbose=0)
-    save_grid(images, args.out, scale=args.scale)
-    print(f"Wrote {args.n} samples to {args.out}.")
+    save_grid(images, args.out, columns=columns, scale=args.scale)
+    print(f"Wrote {len(images)} samples to {args.out}.")
+
+
+def interpolation_latents(rows, steps, latent_dim, seed=0, truncation=None):
+    """`rows` straight lines between pairs of numpy-drawn latents, `steps`
+    points each (endpoints included), as one `(rows * steps, latent_dim)`
+    array."""
+    from keras_gans.core import sample_latents
+
+    ends = sample_latents(2 * rows, latent_dim, seed, truncation).reshape(rows, 2, latent_dim)
+    t = np.linspace(0.0, 1.0, steps, dtype="float32")[None, :, None]
+    return ((1 - t) * ends[:, :1] + t * ends[:, 1:]).reshape(rows * steps, latent_dim)
+
+
+def list_models(args):
+    from keras_gans import models
+    from keras_gans import zoo
+
+    print("Variants (keras-gans train NAME):")
+    print("  " + ", ".join(models.names()))
+    print("Zoo entries (keras-gans sample NAME; loaded from the Hub, else the embedded copy):")
+    for name in zoo.list():
+        known = zoo.builtin.BUILTIN_ENTRIES[name]
+        print(f"  {name:24s} {known.description} [{known.repo_id}@{known.revision}]")
+
+
+def publish(args):
+    from keras_gans import zoo
+
+    commit = zoo.publish(args.source, args.repo, revision_tag=args.tag or None,
+                         private=args.private, commit_message=args.message)
+    tag = f", tagged {args.tag}" if args.tag else ""
+    print(f"Published {args.source} to {args.repo} (commit {commit[:12]}{tag}).")
+
+
+def export(args):
+    from keras_gans import zoo
+
+    meta = zoo.export_run(args.run, args.out, name=args.name, overwrite=args.overwrite)
+    print(f"Wrote zoo entry {meta['name']} to {args.out} (weights sha256 "
+          f"{meta['weights_sha256'][:16]}...).")
 
 
 def evaluate(args):
@@ -214,8 +322,10 @@ def evaluate(args):
         reference=args.reference or args.dataset, split=args.split, n=args.n,
         n_reference=args.n_reference, seed=args.seed, batch_size=args.batch_size,
     )
-    is_images = os.path.isdir(args.model) and not os.path.exists(
-        os.path.join(args.model, "generator.keras"))
+    from keras_gans.zoo.entry import is_entry
+
+    is_images = os.path.isdir(args.model) and not (
+        os.path.exists(os.path.join(args.model, "generator.keras")) or is_entry(args.model))
     samples = args.model if is_images else _load_generator(args.model)
     result = evaluator(samples)
     print(result)
@@ -235,6 +345,9 @@ def build_parser():
     _add_train(sub)
     _add_sample(sub)
     _add_evaluate(sub)
+    _add_list(sub)
+    _add_publish(sub)
+    _add_export(sub)
     return parser
 
 

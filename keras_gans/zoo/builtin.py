@@ -1,0 +1,58 @@
+"""The built-in entries: names, their Hub home and pinned revision, and the
+copy embedded in the package.
+
+Each built-in pins a revision (tag) and the sha256 of its weights; a copy
+downloaded from the Hub must match it. The embedded copy (package data,
+from the repository's `zoo/<name>/`) is used when the Hub cannot be reached
+and the cache is empty.
+"""
+import dataclasses
+import os
+
+HUB_ORGANISATION = "keras-gans"
+
+
+@dataclasses.dataclass(frozen=True)
+class BuiltinEntry:
+    name: str
+    description: str
+    weights_sha256: str
+    revision: str = "v1"
+
+    @property
+    def repo_id(self):
+        return f"{HUB_ORGANISATION}/{self.name}"
+
+
+BUILTIN_ENTRIES = {
+    entry.name: entry
+    for entry in [
+        BuiltinEntry(
+            "dcgan-mnist", "DCGAN, unconditional MNIST digits (28x28x1).",
+            weights_sha256="",
+        ),
+        BuiltinEntry(
+            "wgan-gp-fashion-mnist", "WGAN-GP, unconditional Fashion-MNIST (28x28x1).",
+            weights_sha256="",
+        ),
+        BuiltinEntry(
+            "cgan-mnist", "Class-conditional GAN (CGAN), MNIST digits by label (28x28x1).",
+            weights_sha256="",
+        ),
+        BuiltinEntry(
+            "acgan-fashion-mnist", "ACGAN, Fashion-MNIST by class (28x28x1).",
+            weights_sha256="",
+        ),
+    ]
+}
+
+
+def embedded_folder(name):
+    """Where the package keeps `name`'s files: `keras_gans/_zoo/<name>` in an
+    installed wheel, the repository's `zoo/<name>` in a source checkout."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for root in (os.path.join(package, "_zoo"), os.path.join(os.path.dirname(package), "zoo")):
+        folder = os.path.join(root, name)
+        if os.path.isfile(os.path.join(folder, "model.weights.h5")):
+            return folder
+    return None
