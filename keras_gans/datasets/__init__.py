@@ -9,6 +9,15 @@ Nothing is ever downloaded. Two datasets are known:
   in ``/usr/share/datasets/fashion-mnist`` or the folder named by the
   ``KERAS_GANS_FASHION_MNIST_DIR`` environment variable.
 
+Two more sources of images (RGB or grey, any size):
+
+* ``"emoji"`` (``load("emoji", style="twitter")`` or :func:`load_emoji`):
+  64x64 emoji in the Twitter and Google styles, paired by file name
+  (:func:`load_emoji_pairs`); fetch them once with
+  ``bash scripts/fetch_emoji.sh``.
+* :func:`from_directory`: every image in a folder of your own, with class
+  labels from its sub-folders.
+
 Example:
     >>> from keras_gans import datasets
     >>> x = datasets.load("mnist")                    # (60000, 28, 28, 1) in [-1, 1]
@@ -25,22 +34,45 @@ from keras_gans.datasets._sources import (
     DataUnavailableError,
     read as _read,
 )
+from keras_gans.datasets.emoji import (
+    EMOJI_ENV_VAR,
+    EMOJI_STYLES,
+    check_emoji,
+    emoji_categories,
+    emoji_file_names,
+    load_emoji,
+    load_emoji_pairs,
+)
+from keras_gans.datasets.folder import FolderImages, from_directory
 
 __all__ = [
     "DataUnavailableError",
+    "EMOJI_ENV_VAR",
+    "EMOJI_STYLES",
     "FASHION_ENV_VAR",
+    "FolderImages",
     "KNOWN_DATASETS",
     "check_available",
+    "emoji_categories",
+    "emoji_file_names",
+    "from_directory",
     "load",
+    "load_emoji",
+    "load_emoji_pairs",
     "load_uint8",
     "make_dataset",
 ]
 
-KNOWN_DATASETS = tuple(SOURCES)
+KNOWN_DATASETS = tuple(SOURCES) + ("emoji",)
 SPLITS = ("train", "test")
 
 
 def _check_name(name):
+    if name == "emoji":
+        raise ValueError(
+            "'emoji' images are 64x64 RGB, not 28x28 uint8: load them with "
+            "datasets.load('emoji', ...) or datasets.load_emoji(...)."
+        )
     if name not in SOURCES:
         raise ValueError(
             f"Unknown dataset {name!r}; known datasets: "
@@ -68,6 +100,8 @@ def check_available(name):
         ... except datasets.DataUnavailableError as err:
         ...     print(err)  # names `sudo apt-get install dataset-fashion-mnist`
     """
+    if name == "emoji":
+        return check_emoji()
     _check_name(name)
     SOURCES[name][0]()
 
@@ -95,17 +129,27 @@ def load_uint8(name, split="train"):
     return images.copy(), labels.copy()
 
 
-def load(name, split="train", labels=False):
+def load(name, split="train", labels=False, **options):
     """Images as float32 ``(N, 28, 28, 1)`` scaled to ``[-1, 1]`` (``x / 127.5 - 1``).
 
     With ``labels=True`` returns ``(images, labels)`` with int32 labels.
+    ``load("emoji", split, labels, **options)`` is
+    ``load_emoji(split=split, labels=labels, **options)`` (options: ``style``,
+    ``image_size``, ``channels``, ``root``); the other datasets take none.
 
     Example:
         >>> x = load("mnist")
         >>> x.shape, x.dtype, float(x.min()), float(x.max())
         ((60000, 28, 28, 1), dtype('float32'), -1.0, 1.0)
         >>> x, y = load("fashion_mnist", "test", labels=True)
+        >>> x = load("emoji", style="google", split="test")  # doctest: +SKIP
     """
+    if name == "emoji":
+        return load_emoji(split=split, labels=labels, **options)
+    if options:
+        raise TypeError(
+            f"load({name!r}) takes no options {sorted(options)}; only 'emoji' does."
+        )
     raw, raw_labels = _read_checked(name, split)
     images = raw.astype(np.float32)
     images /= np.float32(127.5)
