@@ -7,6 +7,8 @@
 ...     round(float(a), 6) for a in np.ravel(net.weights[0].numpy())]
 True
 """
+import functools
+
 import keras
 from keras import ops
 
@@ -84,7 +86,11 @@ def gradient_penalty(critic, real, fake, alpha, target=1.0, one_sided=False):
     16.0
     """
     real, fake = ops.convert_to_tensor(real), ops.convert_to_tensor(fake)
-    mixed = real + ops.cast(alpha, real.dtype) * (fake - real)
+    # Under mixed precision real batches come in the compute dtype and fakes
+    # often in float32 (the generator's output layer): interpolate in the wider.
+    dtype = keras.backend.result_type(real.dtype, fake.dtype)
+    real, fake = ops.cast(real, dtype), ops.cast(fake, dtype)
+    mixed = real + ops.cast(alpha, dtype) * (fake - real)
     gap = gradient_norms(critic, mixed) - target
     if one_sided:
         gap = ops.relu(gap)
@@ -103,10 +109,17 @@ def clip_weights(network, bound):
         variable.assign(ops.clip(variable, -bound, bound))
 
 
+def _uniform(shape, seed, dtype):
+    """U[0, 1) draws; each tf.distribute replica gets its own rows."""
+    draw = functools.partial(keras.random.uniform, seed=seed, dtype=dtype)
+    return backend.draw_for_replica(draw, tuple(shape))
+
+
 def _interpolation_weights(images, seed):
+    # float32 even under mixed precision: float16 would round the weights.
     images = ops.convert_to_tensor(images)
     shape = (ops.shape(images)[0],) + (1,) * (len(images.shape) - 1)
-    return keras.random.uniform(shape, seed=seed, dtype=images.dtype)
+    return _uniform(shape, seed, "float32")
 
 
 class Penalty:
@@ -193,7 +206,7 @@ class DRAGANPenalty(GradientPenalty):
 
     def __call__(self, critic, real, fake, seed):
         real = ops.convert_to_tensor(real)
-        noise = keras.random.uniform(ops.shape(real), seed=seed, dtype=real.dtype)
+        noise = _uniform(ops.shape(real), seed, real.dtype)
         perturbed = real + self.scale * ops.std(real) * noise
         alpha = _interpolation_weights(real, seed)
         return self.weight * gradient_penalty(critic, real, perturbed, alpha, self.target)

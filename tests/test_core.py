@@ -328,3 +328,16 @@ def test_bad_networks_and_arguments_are_clear_errors():
     shared = keras.optimizers.Adam()
     with pytest.raises(ValueError, match="own optimizer"):
         gan.compile(d_optimizer=shared, g_optimizer=shared)
+
+
+def test_synchronized_batch_norm_is_saved_and_loads_on_every_backend():
+    gan = tiny_dcgan(image_shape=(8, 8, 1), synchronized_batch_norm=True)
+    assert gan.get_config()["synchronized_batch_norm"] is True
+    assert type(gan.generator.get_layer("project_bn")).__name__ == "SyncBatchNormalization"
+    # A layer config written on TensorFlow (synchronized=True) loads here too.
+    config = keras.saving.serialize_keras_object(gan.generator.get_layer("project_bn"))
+    config["config"]["synchronized"] = True
+    layer = keras.saving.deserialize_keras_object(config)
+    assert layer.synchronized == (keras.backend.backend() == "tensorflow")
+    # Without a tf.distribute strategy the default stays plain BatchNorm.
+    assert tiny_dcgan(image_shape=(8, 8, 1)).synchronized_batch_norm is False

@@ -13,8 +13,19 @@ offers a narrow interface, implemented once per backend:
   loss can go through gradient steps (UnrolledGAN's unrolled critic).
 - `stateful_train_step(model, step_fn, *args)`: adapts a stateful step written
   with Keras variables to the backend's trainer (JAX's is stateless).
+- `apply_gradients(optimizer, grads, variables)`: `optimizer.apply` in a
+  form the backend's trainer supports (stateless on JAX, where a stateful
+  LossScaleOptimizer would leak traced values).
 - `sync_model_state(model)`: write values that the trainer holds outside
   the model mid-epoch (JAX) back into its variables, for callbacks.
+- `scale_loss_for_distribution(loss)`: a replica's loss scaled so the
+  optimizer's sum over tf.distribute replicas is the global-batch mean
+  (identity on JAX, whose DataParallel runs one global program, and torch).
+- `draw_for_replica(draw, shape)`: `draw(shape)`, except that each
+  tf.distribute replica gets its own rows of one global-batch draw.
+- `replicas_in_sync()`: replicas that each run the step on a shard (1 on
+  JAX and torch); `SYNCHRONIZES_BATCH_NORM`: whether `BatchNormalization`
+  takes `synchronized=True` (TF only).
 - `conv_transpose(...)`: `keras.ops.conv_transpose` with a fast weight
   gradient where the backend's default one is slow (XLA on CPU).
 """
@@ -41,6 +52,11 @@ differentiable_grad = _impl.differentiable_grad
 stateful_train_step = _impl.stateful_train_step
 conv_transpose = _impl.conv_transpose
 sync_model_state = _impl.sync_model_state
+apply_gradients = _impl.apply_gradients
+scale_loss_for_distribution = _impl.scale_loss_for_distribution
+draw_for_replica = _impl.draw_for_replica
+replicas_in_sync = _impl.replicas_in_sync
+SYNCHRONIZES_BATCH_NORM = _impl.SYNCHRONIZES_BATCH_NORM
 
 
 def name():

@@ -87,6 +87,43 @@ def stateful_train_step(model, step_fn, state, data):
     return logs, new_state
 
 
+# keras.distribution.DataParallel shards the batch inside one jit program:
+# means, random draws and BatchNorm statistics are over the global batch.
+SYNCHRONIZES_BATCH_NORM = False
+
+
+def replicas_in_sync():
+    """1: one program sees the global batch, whatever the device count."""
+    return 1
+
+
+def scale_loss_for_distribution(loss):
+    return loss
+
+
+def draw_for_replica(draw, shape):
+    return draw(shape)
+
+
+def apply_gradients(optimizer, grads, variables):
+    """`optimizer.apply` run statelessly, as Keras's JAX trainer does.
+
+    A stateful apply that branches with `ops.cond` (LossScaleOptimizer's
+    finite-gradient check, gradient accumulation) would leak the branches'
+    traced values into the enclosing StatelessScope.
+    """
+    built_on = getattr(optimizer, "_trainable_variables", None)
+    if built_on is None or [id(v) for v in built_on] != [id(v) for v in variables]:
+        # stateless_apply needs the variables the optimizer was built on.
+        return optimizer.apply(grads, variables)
+    slots = optimizer.variables
+    new_values, new_slots = optimizer.stateless_apply(
+        [v.value for v in slots], grads, [v.value for v in variables]
+    )
+    for variable, value in zip(list(variables) + slots, list(new_values) + list(new_slots)):
+        variable.assign(value)
+
+
 def sync_model_state(model):
     """fit() on JAX keeps variable values outside the model mid-epoch."""
     sync = getattr(model, "jax_state_sync", None)

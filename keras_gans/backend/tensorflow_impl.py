@@ -28,6 +28,47 @@ def stateful_train_step(model, step_fn, data):
     return step_fn(data)
 
 
+# Under a tf.distribute strategy each replica runs the step on its shard of
+# the batch and the optimizers sum the replicas' gradients. BatchNorm's
+# `synchronized=True` (TF only) all-reduces its statistics across them.
+SYNCHRONIZES_BATCH_NORM = True
+
+
+def replicas_in_sync():
+    """Replicas of the active tf.distribute strategy (1 without one)."""
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def scale_loss_for_distribution(loss):
+    """A replica's mean over its shard, divided by the replica count: the
+    optimizer's sum over replicas is then the mean over the global batch
+    (as Keras's own losses do)."""
+    replicas = replicas_in_sync()
+    if replicas == 1:
+        return loss
+    return loss * tf.cast(1.0 / replicas, loss.dtype)
+
+
+def draw_for_replica(draw, shape):
+    """This replica's rows of `draw` for the global batch.
+
+    The replicas share a mirrored seed state, so equal draws would repeat on
+    every replica; drawing the global batch and keeping this replica's rows
+    gives each replica different values, the ones one device draws.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return draw(shape)
+    rows, replicas = shape[0], context.num_replicas_in_sync
+    index = context.replica_id_in_sync_group
+    drawn = draw((rows * replicas,) + tuple(shape[1:]))
+    return drawn[index * rows : (index + 1) * rows]
+
+
+def apply_gradients(optimizer, grads, variables):
+    optimizer.apply(grads, variables)
+
+
 def sync_model_state(model):
     """Variables are always current outside JAX."""
 

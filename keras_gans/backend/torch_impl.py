@@ -27,6 +27,26 @@ def stateful_train_step(model, step_fn, data):
     return step_fn(data)
 
 
+# Keras's torch backend has no data-parallel fit(): one replica.
+SYNCHRONIZES_BATCH_NORM = False
+
+
+def replicas_in_sync():
+    return 1
+
+
+def scale_loss_for_distribution(loss):
+    return loss
+
+
+def draw_for_replica(draw, shape):
+    return draw(shape)
+
+
+def apply_gradients(optimizer, grads, variables):
+    optimizer.apply(grads, variables)
+
+
 def sync_model_state(model):
     """Variables are always current outside JAX."""
 

@@ -215,6 +215,9 @@ class AdversarialModel(keras.Model):
 
         def scaled_loss():
             loss, logs = loss_fn()
+            # float32: a float16 loss would overflow once loss-scaled. The
+            # replicas' summed gradients become the global-batch mean's.
+            loss = backend.scale_loss_for_distribution(ops.cast(loss, "float32"))
             return self.optimizer.scale_loss(loss, lead), logs
 
         with _KeepState(self._other_networks(keys)):

@@ -1,8 +1,11 @@
 """The generator/discriminator GAN on which the variants are built."""
+import functools
+
 import keras
 import numpy as np
 from keras import ops
 
+from keras_gans import backend
 from keras_gans import losses
 from keras_gans import regularizers
 from keras_gans.core.adversarial import AdversarialModel
@@ -158,10 +161,10 @@ class GAN(AdversarialModel):
         return self.sampler(latents, training=training)
 
     def sample_latent(self, batch_size):
-        """Standard normal latents drawn from the model's seed generator."""
-        return keras.random.normal(
-            (batch_size, self.latent_dim), seed=self.seed_generator
-        )
+        """Standard normal latents drawn from the model's seed generator
+        (each tf.distribute replica gets its own rows of a global draw)."""
+        draw = functools.partial(keras.random.normal, seed=self.seed_generator)
+        return backend.draw_for_replica(draw, (batch_size, self.latent_dim))
 
     def generate(self, n=None, latents=None, batch_size=256, truncation=None):
         """Generated images (numpy, in the generator's output range).

@@ -2,6 +2,8 @@
 import keras
 from keras import ops
 
+from keras_gans import backend
+
 
 @keras.saving.register_keras_serializable(package="keras_gans")
 class GANOptimizer(keras.optimizers.Optimizer):
@@ -103,7 +105,7 @@ class GANOptimizer(keras.optimizers.Optimizer):
 
     def apply_to(self, key, grads, variables):
         """Applies `grads` to `variables` with the optimizer of set `key`."""
-        self._optimizers[key].apply(grads, variables)
+        backend.apply_gradients(self._optimizers[key], grads, variables)
 
     def apply(self, grads, trainable_variables=None):
         # Routes a full gradient list to the owning sets (used when a

@@ -1,4 +1,5 @@
 """Reusable layers."""
+from keras_gans.layers.batch_norm import SyncBatchNormalization
 from keras_gans.layers.conv_transpose import Conv2DTranspose
 from keras_gans.layers.minibatch import GlobalSumPooling2D
 from keras_gans.layers.minibatch import MinibatchDiscrimination
@@ -8,5 +9,5 @@ from keras_gans.layers.spectral_norm import SpectralDense
 
 __all__ = [
     "Conv2DTranspose", "GlobalSumPooling2D", "MinibatchDiscrimination", "MinibatchStdDev",
-    "SpectralConv2D", "SpectralDense",
+    "SpectralConv2D", "SpectralDense", "SyncBatchNormalization",
 ]

@@ -1,6 +1,7 @@
 """DCGAN (Radford, Metz & Chintala 2016)."""
 import keras
 
+from keras_gans import backend
 from keras_gans.core import GAN
 from keras_gans.networks import dcgan_discriminator
 from keras_gans.networks import dcgan_generator
@@ -26,6 +27,12 @@ class DCGAN(GAN):
         discriminator_dropout: Dropout rate after each discriminator block.
         minibatch_stddev: append the minibatch standard deviation feature
             (Karras et al. 2018) in the discriminator.
+        synchronized_batch_norm: BatchNorm statistics over the global batch
+            of tf.distribute replicas (`SyncBatchNormalization`), so
+            `MirroredStrategy` trains as one device would at the same
+            global batch. None (default): True when the model is built in
+            the scope of a strategy with several replicas. Not needed on
+            JAX, where `DataParallel` statistics are global already.
         generator, discriminator: your own networks instead of the built-in
             ones (any Keras models with matching shapes).
         **kwargs: passed to `GAN` (`loss`, `n_critic`, `seed`, `name`).
@@ -51,17 +58,24 @@ class DCGAN(GAN):
         discriminator_batch_norm=True,
         discriminator_dropout=0.0,
         minibatch_stddev=False,
+        synchronized_batch_norm=None,
         generator=None,
         discriminator=None,
         **kwargs,
     ):
         image_shape = tuple(int(d) for d in image_shape)
+        if synchronized_batch_norm is None:
+            synchronized_batch_norm = backend.replicas_in_sync() > 1
+        sync = bool(synchronized_batch_norm)
         if generator is None:
-            generator = dcgan_generator(image_shape, latent_dim, base_filters)
+            generator = dcgan_generator(
+                image_shape, latent_dim, base_filters, synchronized_batch_norm=sync
+            )
         if discriminator is None:
             discriminator = dcgan_discriminator(
                 image_shape, base_filters, batch_norm=discriminator_batch_norm,
                 dropout=discriminator_dropout, minibatch_stddev=minibatch_stddev,
+                synchronized_batch_norm=sync,
             )
         kwargs.setdefault("loss", "non_saturating")
         super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
@@ -74,6 +88,7 @@ class DCGAN(GAN):
         self.discriminator_batch_norm = discriminator_batch_norm
         self.discriminator_dropout = discriminator_dropout
         self.minibatch_stddev = minibatch_stddev
+        self.synchronized_batch_norm = sync
 
     def get_config(self):
         config = super().get_config()
@@ -83,6 +98,7 @@ class DCGAN(GAN):
             discriminator_batch_norm=self.discriminator_batch_norm,
             discriminator_dropout=self.discriminator_dropout,
             minibatch_stddev=self.minibatch_stddev,
+            synchronized_batch_norm=self.synchronized_batch_norm,
         )
         return config
 

@@ -7,10 +7,13 @@ code and uniform continuous codes) from the model's seed generator, so the
 core step chunks them with the images and hands them to
 `generate_images`, the losses and the penalties. No train step is copied.
 """
+import functools
+
 import keras
 import numpy as np
 from keras import ops
 
+from keras_gans import backend
 from keras_gans.core import GAN
 from keras_gans.core import sample_latents
 from keras_gans.models.conditional import check_label_array
@@ -153,13 +156,17 @@ class InfoGAN(GAN):
     def sample_codes(self, batch_size):
         """Codes `(batch, categorical_dim + continuous_dim)` from the prior,
         drawn with the model's seed generator."""
-        index = keras.random.randint((batch_size,), 0, self.categorical_dim,
-                                     seed=self.seed_generator)
+        randint = functools.partial(
+            keras.random.randint, minval=0, maxval=self.categorical_dim,
+            seed=self.seed_generator,
+        )
+        index = backend.draw_for_replica(randint, (batch_size,))
         codes = ops.one_hot(index, self.categorical_dim)
         if self.continuous_dim:
-            continuous = keras.random.uniform(
-                (batch_size, self.continuous_dim), -1.0, 1.0, seed=self.seed_generator
+            uniform = functools.partial(
+                keras.random.uniform, minval=-1.0, maxval=1.0, seed=self.seed_generator
             )
+            continuous = backend.draw_for_replica(uniform, (batch_size, self.continuous_dim))
             codes = ops.concatenate([codes, continuous], axis=-1)
         return codes
 

@@ -13,6 +13,7 @@ from keras import layers
 
 from keras_gans.layers import Conv2DTranspose
 from keras_gans.layers import MinibatchStdDev
+from keras_gans.layers import SyncBatchNormalization
 
 
 def upsampling_plan(image_shape):
@@ -30,6 +31,14 @@ def upsampling_plan(image_shape):
     return (height, width), stages
 
 
+def _batch_norm(synchronized, name):
+    """BatchNorm; `synchronized` takes its statistics over the global batch
+    of tf.distribute replicas (see `SyncBatchNormalization`)."""
+    if synchronized:
+        return SyncBatchNormalization(name=name)
+    return layers.BatchNormalization(name=name)
+
+
 def _check_image_shape(image_shape):
     if len(image_shape) != 3 or min(image_shape) < 1:
         raise ValueError(
@@ -39,12 +48,14 @@ def _check_image_shape(image_shape):
 
 def dcgan_generator(
     image_shape=(28, 28, 1), latent_dim=100, base_filters=64, batch_norm=True,
-    name="generator",
+    name="generator", synchronized_batch_norm=False,
 ):
     """DCGAN generator: latent `(batch, latent_dim)` -> images in [-1, 1].
 
     `batch_norm=False` drops BatchNorm (e.g. for an autoencoder's decoder,
-    whose output for an image must not depend on the rest of its batch).
+    whose output for an image must not depend on the rest of its batch);
+    `synchronized_batch_norm=True` normalizes over the global batch of
+    tf.distribute replicas (`SyncBatchNormalization`).
 
     >>> g = dcgan_generator((28, 28, 1), latent_dim=16, base_filters=8)
     >>> g.output_shape
@@ -56,7 +67,7 @@ def dcgan_generator(
     latents = keras.Input((latent_dim,), name="latent")
     x = layers.Dense(h0 * w0 * width, use_bias=not batch_norm, name="project")(latents)
     if batch_norm:
-        x = layers.BatchNormalization(name="project_bn")(x)
+        x = _batch_norm(synchronized_batch_norm, "project_bn")(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((h0, w0, width))(x)
     for stage in range(stages - 1):
@@ -66,7 +77,7 @@ def dcgan_generator(
             name=f"up{stage + 1}",
         )(x)
         if batch_norm:
-            x = layers.BatchNormalization(name=f"up{stage + 1}_bn")(x)
+            x = _batch_norm(synchronized_batch_norm, f"up{stage + 1}_bn")(x)
         x = layers.ReLU()(x)
     channels = int(image_shape[-1])
     if stages:
@@ -80,6 +91,7 @@ def dcgan_generator(
 def dcgan_discriminator(
     image_shape=(28, 28, 1), base_filters=64, batch_norm=True, dropout=0.0,
     minibatch_stddev=False, outputs=1, name="discriminator",
+    synchronized_batch_norm=False,
 ):
     """DCGAN discriminator: images -> one logit per image, shape (batch, 1).
 
@@ -88,7 +100,7 @@ def dcgan_discriminator(
     `minibatch_stddev=True` appends ProGAN's minibatch standard deviation
     feature before the last block's output (against mode collapse);
     `outputs` sets the width of the final linear layer (1 logit, or e.g. an
-    autoencoder's code).
+    autoencoder's code); `synchronized_batch_norm` as in `dcgan_generator`.
 
     >>> d = dcgan_discriminator((28, 28, 1), base_filters=8)
     >>> d.output_shape
@@ -105,7 +117,7 @@ def dcgan_discriminator(
             name=f"down{stage + 1}",
         )(x)
         if stage and batch_norm:
-            x = layers.BatchNormalization(name=f"down{stage + 1}_bn")(x)
+            x = _batch_norm(synchronized_batch_norm, f"down{stage + 1}_bn")(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"down{stage + 1}_dropout")(x)
