@@ -223,27 +223,6 @@ def test_ada_p_follows_the_overfitting_sign_and_stays_in_the_unit_interval():
     assert float(ada.rt.numpy()) == pytest.approx(0.6)
 
 
-class _AugmentedGAN(GAN):
-    """The wiring proposed for the core: augment in `discriminate`, update
-    ADA from the real logits of the discriminator loss."""
-
-    def __init__(self, *args, augment=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.augment = augment
-        self.track("ada_p")
-
-    def discriminate(self, images, labels=None, training=True):
-        images = self.augment(images, training=training)
-        return self.discriminator(images, training=training)
-
-    def discriminator_loss(self, real, fake, labels=None):
-        real_logits = self.discriminate(real, labels)
-        fake_logits = self.discriminate(fake, labels)
-        p = self.augment.update(real_logits)
-        loss = self.loss_fn.discriminator(real_logits, fake_logits)
-        return loss, {"d_loss": loss, "ada_p": p}
-
-
 def _constant_sign_gan(sign, **ada):
     shape = (8, 8, 3)
     # Constant initializers: no random draw to compile on JAX.
@@ -254,7 +233,7 @@ def _constant_sign_gan(sign, **ada):
     d = keras.Sequential([keras.Input(shape), keras.layers.Flatten(), keras.layers.Dense(
         1, kernel_initializer=keras.initializers.Constant(0.01),
         bias_initializer=keras.initializers.Constant(50.0 * sign))])
-    gan = _AugmentedGAN(g, d, seed=0, loss="wasserstein",  # G gradient: -w
+    gan = GAN(g, d, seed=0, loss="wasserstein",  # G gradient: -w
                          augment=AdaptiveAugment(seed=1, **ada))
     gan.compile(d_optimizer=keras.optimizers.SGD(0.0), g_optimizer=keras.optimizers.SGD(0.01))
     return gan
@@ -303,3 +282,16 @@ def test_frozen_discriminator_layers_stay_fixed_under_fit():
     assert freeze.freeze_lowest_layers(gan.discriminator, 3) == frozen  # idempotent
     with pytest.raises(ValueError, match="Cannot freeze 5 blocks"):
         freeze.freeze_discriminator_blocks(gan.discriminator, 5)
+
+
+def test_dcgan_trains_with_diffaugment_and_keeps_it_in_its_config():
+    from helpers import compiled_tiny_dcgan
+    from helpers import noise_images
+    from keras_gans.models import DCGAN
+
+    gan = compiled_tiny_dcgan(augment="translation,cutout")
+    d_before = weights_of(gan.discriminator)
+    gan.fit(noise_images(16), batch_size=8, epochs=1, verbose=0)
+    assert any(np.any(a != b) for a, b in zip(d_before, weights_of(gan.discriminator)))
+    clone = DCGAN.from_config(gan.get_config())
+    assert isinstance(clone.augment, DiffAugment) and clone.augment.policy == "translation,cutout"

@@ -5,6 +5,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gans import augment as augment_lib
 from keras_gans import backend
 from keras_gans import losses
 from keras_gans import regularizers
@@ -74,6 +75,12 @@ class GAN(AdversarialModel):
         penalties: discriminator regularizers from `keras_gans.regularizers`
             (`GradientPenalty`, `R1Penalty`, `DRAGANPenalty`,
             `WeightClipping`...), each logged under its name.
+        augment: DiffAugment for limited data (`keras_gans.augment`): a
+            policy string such as `"color,translation,cutout"`, a
+            `DiffAugment`, or an `AdaptiveAugment` (ADA: its probability
+            follows the discriminator's overfitting, logged as `ada_p`).
+            Real and fake images are augmented alike before every
+            discriminator call in training.
 
     Example:
 
@@ -103,6 +110,7 @@ class GAN(AdversarialModel):
         seed=None,
         ema_decay=None,
         penalties=(),
+        augment=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -117,6 +125,10 @@ class GAN(AdversarialModel):
         self.seed = seed
         self.latent_dim = self._infer_latent_dim(latent_dim)
         self.seed_generator = keras.random.SeedGenerator(seed)
+        # A model attribute, so its seed and ADA state travel through fit()
+        # (JAX) and are saved with the weights; set before the networks are
+        # probed (`discriminate` uses it).
+        self.augment = augment_lib.get_augment(augment)
         self.image_shape = self._check_networks()
         self.ema_decay = ema_decay
         self.ema_generator = (
@@ -126,6 +138,8 @@ class GAN(AdversarialModel):
         )
         self.penalties = [regularizers.get_penalty(p) for p in penalties]
         self.track(*(p.name for p in self.penalties))
+        if isinstance(self.augment, augment_lib.AdaptiveAugment):
+            self.track("ada_p")
         self.built = True
 
     def _infer_latent_dim(self, latent_dim):
@@ -217,9 +231,15 @@ class GAN(AdversarialModel):
         """Generated images for a training step."""
         return self.generator(latents, training=training)
 
+    def augment_images(self, images, training=True):
+        """`images` through the DiffAugment policy (identity without one)."""
+        if self.augment is None:
+            return images
+        return self.augment(images, training=training)
+
     def discriminate(self, images, labels=None, training=True):
         """Discriminator logits `(batch, 1)` for a training step."""
-        return self.discriminator(images, training=training)
+        return self.discriminator(self.augment_images(images, training), training=training)
 
     def discriminator_loss(self, real, fake, labels=None):
         """Discriminator loss (adversarial + penalties) and its logs."""
@@ -227,6 +247,8 @@ class GAN(AdversarialModel):
         fake_logits = self.discriminate(fake, labels)
         loss = self.loss_fn.discriminator(real_logits, fake_logits)
         logs = {"d_loss": loss}
+        if isinstance(self.augment, augment_lib.AdaptiveAugment):
+            logs["ada_p"] = self.augment.update(real_logits)
         loss = loss + self.penalty_loss(real, fake, labels, logs)
         return loss, logs
 
@@ -321,6 +343,8 @@ class GAN(AdversarialModel):
             penalties=[
                 keras.saving.serialize_keras_object(p) for p in self.penalties
             ],
+            augment=None if self.augment is None
+            else keras.saving.serialize_keras_object(self.augment),
         )
         return config
 

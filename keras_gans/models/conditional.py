@@ -229,6 +229,7 @@ class ConditionalGAN(ConditionalMixin, GAN):
         return self.generator([latents, labels], training=training)
 
     def discriminate(self, images, labels=None, training=True):
+        images = self.augment_images(images, training)
         return self.discriminator([images, labels], training=training)
 
     # -------------------------------------------------------------- sampling
@@ -449,6 +450,7 @@ class ACGAN(_ConvConditional):
                                                   base_filters, batch_norm, dropout)
 
     def _heads(self, images, training=True):
+        images = self.augment_images(images, training)
         logits, classes = self.discriminator(images, training=training)
         return logits, classes
 
