@@ -27,7 +27,8 @@ def trained(tmp_path_factory):
     metadata = zoo.save_entry(
         gan, folder, dataset={"name": "mnist", "split": "train"},
         training={"steps": 2, "batch_size": 16},
-        metrics={"fid": 12.5, "kid": 0.0123, "protocol_text": "N=10, test"},
+        metrics={"fid": 12.5, "kid": 0.0123, "protocol_text": "protocol: N=10, mnist:test",
+                 "protocol": {"n": 10, "reference": "mnist:test", "n_reference": 20}},
     )
     return gan, folder, metadata
 
@@ -70,7 +71,8 @@ def test_metadata_and_card_describe_the_model(trained):
     assert card.data.library_name == "keras"
     assert {"gan", "keras-gans", "mnist"} <= set(card.data.tags)
     fid = [r for r in card.data.eval_results if r.metric_type == "fid"][0]
-    assert fid.metric_value == 12.5 and "N=10" in fid.metric_name
+    assert fid.metric_value == 12.5 and fid.metric_name == "FID (N=10 vs mnist:test N=20)"
+    assert "protocol: N=10, mnist:test" in card.text
     assert "zoo.load_gan(" in card.text
 
 

@@ -29,19 +29,19 @@ BUILTIN_ENTRIES = {
     for entry in [
         BuiltinEntry(
             "dcgan-mnist", "DCGAN, unconditional MNIST digits (28x28x1).",
-            weights_sha256="",
+            weights_sha256="23e2d445d635d9f489dc2176bd82abc6d0e196d98252f91a20eebd81a036fc06",
         ),
         BuiltinEntry(
             "wgan-gp-fashion-mnist", "WGAN-GP, unconditional Fashion-MNIST (28x28x1).",
-            weights_sha256="",
+            weights_sha256="1e6070fde3f1b6db26bd8d0fafc27403ca3d155572988ee9c8f0980baf7ade7c",
         ),
         BuiltinEntry(
             "cgan-mnist", "Class-conditional GAN (CGAN), MNIST digits by label (28x28x1).",
-            weights_sha256="",
+            weights_sha256="c2376d6a0b77a6bda01729ca49781ead6bd08cf43c52cb6c1a5b41bc22b72108",
         ),
         BuiltinEntry(
             "acgan-fashion-mnist", "ACGAN, Fashion-MNIST by class (28x28x1).",
-            weights_sha256="",
+            weights_sha256="fdc46de95e02cb8d40575141629372ce049c8a211699a1b262243634bd43a5bc",
         ),
     ]
 }

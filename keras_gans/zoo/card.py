@@ -23,7 +23,7 @@ def _front_matter(metadata):
     conditional = metadata.get("num_classes") is not None
     task = "image-generation" if conditional else "unconditional-image-generation"
     metrics = metadata.get("metrics", {})
-    protocol = metrics.get("protocol_text", "")
+    protocol = _short_protocol(metrics)
     results = [
         EvalResult(
             task_type=task, dataset_type=dataset, dataset_name=_DATASET_NAMES.get(dataset, dataset),
@@ -45,6 +45,15 @@ def _front_matter(metadata):
         eval_results=results or None,
     )
     return data.to_yaml()
+
+
+def _short_protocol(metrics):
+    """`N=2000 vs mnist:test N=5000`: the metric's name on the Hub; the
+    card's text prints the whole protocol."""
+    protocol = metrics.get("protocol") or {}
+    if not protocol:
+        return ""
+    return f"N={protocol['n']} vs {protocol['reference']} N={protocol['n_reference']}"
 
 
 def _table(rows):

@@ -185,10 +185,15 @@ def _resolve_builtin(known, revision, force_download):
         embedded = builtin.embedded_folder(known.name)
         if not pinned or embedded is None:
             raise
-        reason = type(err).__name__.replace("Error", "")
+        reason = {
+            errors.OfflineError: "HF_HUB_OFFLINE is set" if _offline()
+            else f"{_endpoint()} cannot be reached",
+            errors.RepositoryNotFoundError: f"not hosted on {_endpoint()}",
+            errors.RevisionNotFoundError: f"no revision {known.revision} there",
+        }[type(err)]
         logger.warning(
-            f"keras-gans: {known.repo_id}@{known.revision} not available from the Hub "
-            f"({reason}) and not cached; using the copy embedded in the package."
+            f"keras-gans: {known.repo_id}@{known.revision} is not in the Hugging Face cache "
+            f"({reason}); using the copy embedded in the package."
         )
         return embedded, expected
 
