@@ -25,6 +25,7 @@ import keras
 from keras import ops
 
 from keras_gans import backend
+from keras_gans.utils.seeds import SavesSeedState
 
 POLICIES = ("color", "translation", "cutout")
 DEFAULT_POLICY = "color,translation,cutout"
@@ -261,7 +262,7 @@ def diff_augment(
 
 # --------------------------------------------------------------- layers
 @keras.saving.register_keras_serializable(package="keras_gans")
-class DiffAugment(keras.layers.Layer):
+class DiffAugment(SavesSeedState, keras.layers.Layer):
     """DiffAugment as a layer that owns its `SeedGenerator`.
 
     Apply the same layer to every image batch the discriminator sees, real
@@ -288,8 +289,6 @@ class DiffAugment(keras.layers.Layer):
     >>> bool(np.array_equal(keras.ops.convert_to_numpy(augment(x, training=False)), x))
     True
     """
-
-    _SEED_KEY = "seed_generator_state"
 
     def __init__(
         self,
@@ -332,16 +331,6 @@ class DiffAugment(keras.layers.Layer):
 
     def compute_output_spec(self, images, training=None):
         return keras.KerasTensor(images.shape, dtype=images.dtype)
-
-    def save_own_variables(self, store):
-        super().save_own_variables(store)
-        store[self._SEED_KEY] = ops.convert_to_numpy(self.seed_generator.state.value)
-
-    def load_own_variables(self, store):
-        keys = list(store.keys())
-        if self._SEED_KEY in keys:
-            self.seed_generator.state.assign(store[self._SEED_KEY])
-        super().load_own_variables({k: store[k] for k in keys if k != self._SEED_KEY})
 
     def get_config(self):
         config = super().get_config()

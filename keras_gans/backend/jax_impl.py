@@ -15,6 +15,12 @@ from keras.src.backend.common.stateless_scope import StatelessScope
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 from keras.src.backend.jax import nn as jax_nn
 
+# One replica: means, draws and BatchNorm statistics are global (see single_replica.py).
+from keras_gans.backend.single_replica import SYNCHRONIZES_BATCH_NORM  # noqa: F401
+from keras_gans.backend.single_replica import draw_for_replica  # noqa: F401
+from keras_gans.backend.single_replica import replicas_in_sync  # noqa: F401
+from keras_gans.backend.single_replica import scale_loss_for_distribution  # noqa: F401
+
 
 def _child_scope(extra=()):
     """A StatelessScope that sees the current scope's values plus `extra`."""
@@ -85,24 +91,6 @@ def stateful_train_step(model, step_fn, state, data):
         for refs, vals in groups
     )
     return logs, new_state
-
-
-# keras.distribution.DataParallel shards the batch inside one jit program:
-# means, random draws and BatchNorm statistics are over the global batch.
-SYNCHRONIZES_BATCH_NORM = False
-
-
-def replicas_in_sync():
-    """1: one program sees the global batch, whatever the device count."""
-    return 1
-
-
-def scale_loss_for_distribution(loss):
-    return loss
-
-
-def draw_for_replica(draw, shape):
-    return draw(shape)
 
 
 def apply_gradients(optimizer, grads, variables):

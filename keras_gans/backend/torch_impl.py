@@ -2,6 +2,12 @@
 import torch
 from keras import ops
 
+# One replica: means, draws and BatchNorm statistics are global (see single_replica.py).
+from keras_gans.backend.single_replica import SYNCHRONIZES_BATCH_NORM  # noqa: F401
+from keras_gans.backend.single_replica import draw_for_replica  # noqa: F401
+from keras_gans.backend.single_replica import replicas_in_sync  # noqa: F401
+from keras_gans.backend.single_replica import scale_loss_for_distribution  # noqa: F401
+
 
 def value_and_grad(loss_fn, variables):
     loss, aux = loss_fn()
@@ -25,22 +31,6 @@ def input_gradient(fn, x):
 
 def stateful_train_step(model, step_fn, data):
     return step_fn(data)
-
-
-# Keras's torch backend has no data-parallel fit(): one replica.
-SYNCHRONIZES_BATCH_NORM = False
-
-
-def replicas_in_sync():
-    return 1
-
-
-def scale_loss_for_distribution(loss):
-    return loss
-
-
-def draw_for_replica(draw, shape):
-    return draw(shape)
 
 
 def apply_gradients(optimizer, grads, variables):

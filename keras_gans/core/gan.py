@@ -10,6 +10,7 @@ from keras_gans import backend
 from keras_gans import losses
 from keras_gans import regularizers
 from keras_gans.core.adversarial import AdversarialModel
+from keras_gans.utils.seeds import SavesSeedState
 
 
 def _shape_tail(shape):
@@ -48,7 +49,7 @@ def sample_latents(n, latent_dim, seed=None, truncation=None):
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
-class GAN(AdversarialModel):
+class GAN(SavesSeedState, AdversarialModel):
     """A generator and a discriminator trained with an adversarial loss.
 
     Each train step makes `n_critic` discriminator updates and one generator
@@ -314,20 +315,6 @@ class GAN(AdversarialModel):
         # The generator step sees the last chunk's size and labels.
         logs.update(self.generator_step(real_i, labels_i))
         return logs
-
-    # The latent sampler's state is saved with the weights (Keras does not
-    # save SeedGenerator states), so a restored GAN continues the same draws.
-    _SEED_KEY = "seed_generator_state"
-
-    def save_own_variables(self, store):
-        super().save_own_variables(store)
-        store[self._SEED_KEY] = keras.ops.convert_to_numpy(self.seed_generator.state.value)
-
-    def load_own_variables(self, store):
-        keys = list(store.keys())
-        if self._SEED_KEY in keys:
-            self.seed_generator.state.assign(store[self._SEED_KEY])
-        super().load_own_variables({k: store[k] for k in keys if k != self._SEED_KEY})
 
     # ---------------------------------------------------------------- config
     def get_config(self):
