@@ -1,4 +1,4 @@
-"""The `keras-gans` command line: train, sample, evaluate."""
+"""The `keras-gans` command line: train, finetune, sample, evaluate, list, export, publish."""
 import argparse
 import inspect
 import json
@@ -56,6 +56,35 @@ def _add_sample(sub):
     p.add_argument("--interpolate", type=int, default=None, metavar="STEPS",
                    help="write --n rows, each a latent interpolation in STEPS images")
     p.set_defaults(func=sample)
+
+
+def _add_finetune(sub):
+    p = sub.add_parser("finetune", help="fine-tune a pretrained GAN on a folder of images")
+    p.add_argument("source", help="a zoo name, hf://org/name[@revision], an entry or run "
+                                  "folder, or a GAN .keras file")
+    p.add_argument("--data", required=True,
+                   help="folder of images (class sub-folders give labels for conditional GANs)")
+    p.add_argument("--out", required=True, help="run folder to create")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--steps-per-epoch", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-4,
+                   help="learning rate of both fresh optimizers (lower than from scratch)")
+    p.add_argument("--freeze-d", type=int, default=0, metavar="BLOCKS",
+                   help="FreezeD: freeze the discriminator's lowest BLOCKS blocks")
+    p.add_argument("--augment", default=None,
+                   help="DiffAugment policy (e.g. color,translation,cutout) or 'ada'")
+    p.add_argument("--keep-optimizers", action="store_true",
+                   help="keep a run folder's optimizer state instead of fresh optimizers")
+    p.add_argument("--resize", action="store_true",
+                   help="resize images to the model's size instead of refusing other sizes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--time-budget", type=float, default=None)
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    p.add_argument("--samples", type=int, default=64)
+    p.add_argument("--overwrite", action="store_true")
+    p.add_argument("--verbose", type=int, default=1)
+    p.set_defaults(func=finetune)
 
 
 def _add_list(sub):
@@ -120,14 +149,8 @@ def _constructor_arguments(model_class):
 
 
 def train(args):
-    import keras
-
     from keras_gans import datasets
     from keras_gans import models
-    from keras_gans.callbacks import SampleGrid
-    from keras_gans.callbacks import TimeBudget
-    from keras_gans.utils import plot_history
-    from keras_gans.utils import save_grid
 
     if os.path.exists(os.path.join(args.out, "gan.keras")) and not args.overwrite:
         raise SystemExit(
@@ -158,12 +181,27 @@ def train(args):
             optimizers[f"{key}_optimizer"] = gan.default_optimizer(key)
             optimizers[f"{key}_optimizer"].learning_rate = args.lr
     gan.compile(**optimizers)
+    record = {"model": args.model, "dataset": args.dataset, "latent_dim": args.latent_dim,
+              "base_filters": args.base_filters}
+    _fit_and_save(gan, data, steps, args, f"{args.dataset} ({len(images)} images "
+                  f"{images.shape[1:]})", record)
+
+
+def _fit_and_save(gan, data, steps, args, description, record):
+    """fit() with sample grids (and a time budget), then the run folder:
+    gan.keras, generator.keras, history.json, losses.png, samples.png."""
+    import keras
+
+    from keras_gans.callbacks import SampleGrid
+    from keras_gans.callbacks import TimeBudget
+    from keras_gans.utils import plot_history
+    from keras_gans.utils import save_grid
+
     os.makedirs(args.out, exist_ok=True)
     grids = SampleGrid(os.path.join(args.out, "samples"), n=args.samples, seed=args.seed)
     print(
-        f"Training {type(gan).__name__} on {args.dataset} ({len(images)} images "
-        f"{images.shape[1:]}) for up to {args.epochs} x {steps} steps of batch "
-        f"{args.batch_size}, backend {keras.backend.backend()}."
+        f"Training {type(gan).__name__} on {description} for up to {args.epochs} x {steps} "
+        f"steps of batch {args.batch_size}, backend {keras.backend.backend()}."
     )
     callbacks = [grids]
     if args.time_budget is not None:
@@ -178,24 +216,21 @@ def train(args):
     steps_run = int(keras.ops.convert_to_numpy(gan.optimizer.iterations))
     gan.save(os.path.join(args.out, "gan.keras"))
     gan.sampler.save(os.path.join(args.out, "generator.keras"))
-    record = {
-        "model": args.model,
-        "dataset": args.dataset,
-        "backend": keras.backend.backend(),
-        "epochs": args.epochs,
-        "steps_per_epoch": steps,
-        "steps": steps_run,
-        "batch_size": args.batch_size,
-        "latent_dim": args.latent_dim,
-        "base_filters": args.base_filters,
-        "seed": args.seed,
-        "time_budget": args.time_budget,
-        "clock": args.clock,
-        "wall_seconds": round(seconds, 1),
-        "cpu_seconds": round(cpu_seconds, 1),
-        "steps_per_second": round(steps_run / seconds, 2),
-        "history": history.history,
-    }
+    record = dict(
+        record,
+        backend=keras.backend.backend(),
+        epochs=args.epochs,
+        steps_per_epoch=steps,
+        steps=steps_run,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        time_budget=args.time_budget,
+        clock=args.clock,
+        wall_seconds=round(seconds, 1),
+        cpu_seconds=round(cpu_seconds, 1),
+        steps_per_second=round(steps_run / seconds, 2),
+        history=history.history,
+    )
     with open(os.path.join(args.out, "history.json"), "w") as f:
         json.dump(record, f, indent=2)
     plot_history(history.history, os.path.join(args.out, "losses.png"))
@@ -206,6 +241,29 @@ def train(args):
         f"Done in {seconds:.0f} s ({record['steps_per_second']} steps/s). Wrote "
         f"{final}, {args.out}/generator.keras, gan.keras, history.json, losses.png."
     )
+
+
+def finetune(args):
+    from keras_gans import datasets
+    from keras_gans import finetune as tuning
+
+    if os.path.exists(os.path.join(args.out, "gan.keras")) and not args.overwrite:
+        raise SystemExit(
+            f"error: {args.out} already holds a trained run (gan.keras); "
+            "choose another --out or pass --overwrite."
+        )
+    gan = tuning.prepare(args.source, learning_rate=args.lr, freeze_blocks=args.freeze_d,
+                         augment=args.augment, fresh_optimizers=not args.keep_optimizers)
+    conditional = getattr(gan, "num_classes", None) is not None
+    found = tuning.load_images(gan, args.data, resize=args.resize, labels=conditional)
+    data, steps = datasets.make_dataset(found.images, args.batch_size, labels=found.labels,
+                                        seed=args.seed)
+    record = {"source": args.source, "dataset": os.path.abspath(args.data),
+              "images": len(found.images), "freeze_d": args.freeze_d,
+              "augment": args.augment, "learning_rate": args.lr}
+    _fit_and_save(gan, data, args.steps_per_epoch or steps, args,
+                  f"{args.data} ({len(found.images)} images, {len(found.skipped)} skipped)",
+                  record)
 
 
 def _load_generator(path):
@@ -345,6 +403,7 @@ def build_parser():
     _add_train(sub)
     _add_sample(sub)
     _add_evaluate(sub)
+    _add_finetune(sub)
     _add_list(sub)
     _add_publish(sub)
     _add_export(sub)

@@ -1,0 +1,112 @@
+"""Fine-tuning a pretrained GAN on a user's images.
+
+`prepare(...)` turns a source (zoo name, `hf://` repo, entry folder, run
+folder or `.keras` file) into a compiled GAN ready for `fit()` on new data,
+with the limited-data tools: a lower learning rate, FreezeD, DiffAugment or
+ADA, fresh or restored optimizer state. `load_images(...)` reads a folder
+at the model's image size and channels.
+"""
+import os
+
+import keras
+
+from keras_gans import augment as augment_lib
+from keras_gans import freeze
+
+
+def load_source(source, fresh_optimizers=True):
+    """The GAN of `source` and whether it kept its optimizer state.
+
+    A run folder's `gan.keras` (or any GAN `.keras` file) carries optimizer
+    state, kept unless `fresh_optimizers`; zoo entries carry none.
+    """
+    from keras_gans import zoo
+
+    path = os.path.join(source, "gan.keras") if os.path.isdir(source) else source
+    if os.path.isfile(path) and path.endswith(".keras"):
+        import keras_gans  # noqa: F401  (registers the serializable classes)
+
+        gan = keras.saving.load_model(path, compile=not fresh_optimizers)
+        return gan, not fresh_optimizers
+    return zoo.load_gan(source), False
+
+
+def load_images(gan, data, resize=False, labels=False):
+    """The images of folder `data` at `gan`'s size and channels.
+
+    Without `resize`, images of another size are an error that says so.
+    """
+    from keras_gans.datasets import from_directory
+
+    height, width, channels = gan.image_shape
+    found = from_directory(data, image_size=(height, width) if resize else None,
+                           channels=channels, labels="inferred" if labels else None)
+    if found.images.shape[1:3] != (height, width):
+        raise ValueError(
+            f"The images in {data} are {found.images.shape[1]}x{found.images.shape[2]}; "
+            f"this GAN makes {height}x{width}. Pass resize=True (--resize) to resize them."
+        )
+    if labels and found.labels is None:
+        raise ValueError(
+            f"{type(gan).__name__} is conditional: put each class's images in its own "
+            f"sub-folder of {data} (sub-folder names, sorted, become class ids)."
+        )
+    if labels and len(found.class_names) > gan.num_classes:
+        raise ValueError(
+            f"{data} has {len(found.class_names)} class folders; this GAN knows "
+            f"{gan.num_classes} classes."
+        )
+    return found
+
+
+def with_augment(gan, augment):
+    """`gan` rebuilt with a DiffAugment policy (or ADA), same weights."""
+    config = gan.get_config()
+    config["augment"] = keras.saving.serialize_keras_object(augment_lib.get_augment(augment))
+    rebuilt = type(gan).from_config(config)
+    rebuilt.set_weights(gan.get_weights())
+    return rebuilt
+
+
+def prepare(source, learning_rate=1e-4, freeze_blocks=0, augment=None,
+            fresh_optimizers=True):
+    """A compiled GAN from `source`, ready to `fit()` on new images.
+
+    Args:
+        source: a zoo name, `hf://org/name[@rev]`, an entry folder, a run
+            folder or a GAN `.keras` file.
+        learning_rate: of both networks' fresh optimizers (the variant's
+            betas); ignored when the restored optimizer state is kept.
+        freeze_blocks: FreezeD: freeze this many of the discriminator's
+            lowest blocks.
+        augment: a DiffAugment policy string, `"ada"`, or an augment object.
+        fresh_optimizers: new optimizers (default) or, for a run folder,
+            the saved optimizer state.
+
+    Example:
+
+    >>> import tempfile, os
+    >>> from keras_gans import zoo
+    >>> from keras_gans.models import DCGAN
+    >>> folder = os.path.join(tempfile.mkdtemp(), "tiny")
+    >>> _ = zoo.save_entry(DCGAN(latent_dim=8, base_filters=4), folder)
+    >>> gan = prepare(folder, freeze_blocks=1, augment="translation")
+    >>> gan.augment.policy, gan.compiled
+    ('translation', True)
+    """
+    gan, kept_state = load_source(source, fresh_optimizers)
+    if augment is not None:
+        augment = augment_lib.AdaptiveAugment() if augment == "ada" else augment
+        gan = with_augment(gan, augment)
+        kept_state = False  # a rebuilt model starts with fresh optimizers
+    if freeze_blocks:
+        freeze.freeze_discriminator_blocks(gan.discriminator, freeze_blocks)
+    if freeze_blocks or not kept_state:
+        # Optimizers are built on the variables trainable at compile time.
+        optimizers = {}
+        for key in gan.network_sets:
+            optimizer = gan.default_optimizer(key)
+            optimizer.learning_rate = learning_rate
+            optimizers[f"{key}_optimizer"] = optimizer
+        gan.compile(**optimizers)
+    return gan

@@ -1,0 +1,82 @@
+"""Fine-tuning a zoo entry or a run on a folder of images (`keras-gans finetune`)."""
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers import tiny_dcgan
+from helpers import weights_of
+from keras_gans import cli
+from keras_gans import finetune
+from keras_gans import zoo
+from keras_gans.models import CGAN
+
+
+def image_folder(root, n=8, size=28, mode="L"):
+    rng = np.random.default_rng(0)
+    os.makedirs(root, exist_ok=True)
+    for i in range(n):
+        pixels = rng.integers(0, 256, (size, size) + ((3,) if mode == "RGB" else ()), np.uint8)
+        Image.fromarray(pixels, mode).save(os.path.join(root, f"{i}.png"))
+    return str(root)
+
+
+@pytest.fixture(scope="module")
+def entry(tmp_path_factory):
+    folder = str(tmp_path_factory.mktemp("zoo") / "tiny")
+    zoo.save_entry(tiny_dcgan(seed=2), folder)
+    return folder
+
+
+def test_finetune_cli_trains_from_an_entry_with_freezed_and_diffaugment(entry, tmp_path):
+    data = image_folder(tmp_path / "data")
+    out = str(tmp_path / "run")
+    assert cli.main(["finetune", entry, "--data", data, "--out", out, "--epochs", "1",
+                     "--steps-per-epoch", "2", "--batch-size", "4", "--freeze-d", "1",
+                     "--augment", "translation,cutout", "--verbose", "0"]) == 0
+    before = zoo.load_gan(entry)
+    after = keras.saving.load_model(os.path.join(out, "gan.keras"))
+    frozen = [layer for layer in after.discriminator.layers if layer.weights and not layer.trainable]
+    assert frozen, "FreezeD froze nothing"
+    for layer in frozen:
+        original = before.discriminator.get_layer(layer.name)
+        for a, b in zip(weights_of(original), weights_of(layer)):
+            np.testing.assert_array_equal(a, b)
+    assert any(np.any(a != b) for a, b in zip(weights_of(before.generator),
+                                              weights_of(after.generator)))
+    assert after.augment.policy == "translation,cutout"
+    with open(os.path.join(out, "history.json")) as f:
+        record = json.load(f)
+    assert record["steps"] == 2 and record["images"] == 8 and record["freeze_d"] == 1
+
+
+def test_image_size_must_match_unless_resized(entry, tmp_path):
+    data = image_folder(tmp_path / "big", size=32, mode="RGB")
+    gan = zoo.load_gan(entry)
+    with pytest.raises(ValueError, match="32x32.*28x28.*resize"):
+        finetune.load_images(gan, data)
+    found = finetune.load_images(gan, data, resize=True)
+    assert found.images.shape == (8, 28, 28, 1)
+    assert cli.main(["finetune", entry, "--data", data, "--out", str(tmp_path / "r"),
+                     "--epochs", "1", "--steps-per-epoch", "1", "--verbose", "0"]) == 2
+
+
+def test_conditional_gan_needs_class_folders(tmp_path):
+    folder = str(tmp_path / "cgan")
+    zoo.save_entry(CGAN(latent_dim=8, base_filters=4, num_classes=10, seed=0), folder)
+    with pytest.raises(ValueError, match="own sub-folder"):
+        finetune.load_images(zoo.load_gan(folder), image_folder(tmp_path / "flat"), labels=True)
+
+
+def test_run_folder_keeps_its_optimizer_state_on_request(tmp_path):
+    run = str(tmp_path / "run")
+    assert cli.main(["train", "dcgan", "--out", run, "--epochs", "1", "--steps-per-epoch", "2",
+                     "--batch-size", "8", "--latent-dim", "8", "--base-filters", "4",
+                     "--verbose", "0"]) == 0
+    kept = finetune.prepare(run, fresh_optimizers=False)
+    assert int(keras.ops.convert_to_numpy(kept.optimizer["d"].iterations)) == 2
+    fresh = finetune.prepare(run)
+    assert float(keras.ops.convert_to_numpy(fresh.optimizer["g"].learning_rate)) == pytest.approx(1e-4)
