@@ -274,6 +274,13 @@ def _load_generator(path):
 
     from keras_gans import zoo
 
+    looks_like_a_path = path.endswith(".keras") or (
+        os.sep in path and not path.startswith(zoo.hub.HF_PREFIX))
+    if not os.path.exists(path) and looks_like_a_path:
+        raise SystemExit(
+            f"error: no such file {path!r}; pass a run folder, a .keras file or a zoo name "
+            "(keras-gans list)."
+        )
     if not os.path.exists(path) or zoo.entry.is_entry(path):
         return zoo.load_gan(path)
     if os.path.isdir(path):
