@@ -28,6 +28,7 @@ PRELUDE = """
 import json, os, sys
 os.environ["KERAS_BACKEND"] = "jax"
 sys.path.insert(0, {here!r})
+import numpy as np
 from keras_gans import zoo
 from helpers import numpy_latents
 args = json.loads({args!r})
