@@ -1,0 +1,511 @@
+"""Training speed of our GANs against hand-written loops, on every backend.
+
+    python benchmarks/performance.py --backend all
+
+For each backend a subprocess (KERAS_BACKEND set before Keras is imported)
+measures, on DCGAN 28x28x1 (batch 64, base_filters 32, latent 100, no EMA)
+and WGAN-GP (same networks without BatchNorm in the critic, n_critic 5):
+
+- steps/s of ours, trained with `fit()` and Keras's default compilation
+  (`compile()` with no arguments), from a numpy array and from
+  `keras_gans.datasets.make_dataset` (tf.data), against the hand-written
+  reference of `benchmarks/references.py` (same math, same initial
+  weights), in interleaved repeats (ours-numpy, ours-dataset, reference, ...,
+  `--repeats` times `--steps` steps); min/median/max and the ratio of the
+  medians ours/reference. Each repeat of ours is one `fit()` call (one
+  epoch): its time includes fit's per-call start and end; the time inside
+  the epoch (on_epoch_begin -> on_epoch_end) is reported beside it.
+- the first step (trace/compile + one step) of ours and of the reference;
+- peak RSS: `ru_maxrss` of the subprocess (it runs everything), and the
+  highest RSS sampled (/proc/self/statm, every 10 ms) while ours and while
+  the reference ran their timed steps;
+- the sgemm peak of that backend in that run (best of 5 fp32 2048^3 matmuls)
+  and the FLOPs of one step counted from the layer shapes (see
+  `step_flops`), hence achieved GFLOP/s and the fraction of sgemm peak;
+- a math check: with identical weights, batch, latents (and interpolation
+  weights), two steps of ours and of the reference give the same losses.
+
+Then sampling throughput of our generator (`predict`, batch 256), and a
+scaling table of ours (numpy input): steps/s and RSS for batch 16, 64, 256,
+512 at 28x28x1 and image 64x64x3 (and 128x128x3 with `--sizes 28,64,128`) at
+batch 64. FID feature throughput is quoted from
+benchmarks/results/fid_features.json (benchmarks/fid_features.py), not rerun.
+
+Writes benchmarks/results/performance.json and performance.md. About 10
+minutes on the 2-core reference machine; `--steps 3 --repeats 1
+--scaling-steps 1 --batches 16,64 --sizes 28` is a quick smoke run.
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from benchmarks.common import RESULTS  # noqa: E402
+from benchmarks.common import machine  # noqa: E402
+from benchmarks.common import write_result  # noqa: E402
+
+BACKENDS = ("tensorflow", "jax", "torch")
+LATENT, BASE_FILTERS, BATCH = 100, 32, 64
+
+
+# ------------------------------------------------------------------ counting
+
+
+def forward_flops(network):
+    """Multiply-adds x 2 of one image's forward pass through `network`,
+    counted from its Dense, Conv2D and Conv2DTranspose layers (BatchNorm,
+    activations and the optimizer are left out: a few percent).
+
+    Dense: 2 * in * out; Conv2D: 2 * H_out * W_out * k * k * C_in * C_out;
+    Conv2DTranspose: 2 * H_in * W_in * k * k * C_in * C_out."""
+    import keras
+
+    total = 0
+    for layer in network.layers:
+        if isinstance(layer, keras.layers.Dense):
+            total += 2 * int(layer.input.shape[-1]) * int(layer.units)
+        elif isinstance(layer, (keras.layers.Conv2D, keras.layers.Conv2DTranspose)):
+            kh, kw = layer.kernel_size
+            _, hi, wi, ci = (int(d) if d else 0 for d in layer.input.shape)
+            _, ho, wo, co = (int(d) if d else 0 for d in layer.output.shape)
+            if isinstance(layer, keras.layers.Conv2DTranspose):
+                total += 2 * hi * wi * kh * kw * ci * co
+            else:
+                total += 2 * ho * wo * kh * kw * ci * co
+    return total
+
+
+def step_flops(gan, batch):
+    """FLOPs of one train step: every differentiated pass counts 3x its
+    forward (forward + input and weight gradients), an undifferentiated one
+    1x, a gradient-penalty pass 6x (forward and input gradient, 2x, then
+    differentiated, 3x). Per critic update on `b = batch // n_critic` images:
+    G forward (1x) + D on real (3x) + D on fake (3x) [+ D on interpolates
+    (6x)]; the generator update: G (3x) + D (3x). Slightly high: the first
+    layer's input gradient is not needed on real images."""
+    g, d = forward_flops(gan.generator), forward_flops(gan.discriminator)
+    n = gan.n_critic
+    b = batch // n
+    gp = 6 if gan.penalties else 0
+    return n * b * (g + d * (3 + 3 + gp)) + b * (3 * g + 3 * d)
+
+
+# ------------------------------------------------------------------- helpers
+
+
+class PeakRSS:
+    """Highest resident set size (MiB) sampled every `interval` seconds."""
+
+    def __init__(self, interval=0.01):
+        self.interval, self.peak = interval, 0.0
+        self._page = os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    def _read(self):
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * self._page
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._read())
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._stop = threading.Event()
+        self.peak = self._read()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._read())
+
+
+def ru_maxrss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def summary(values):
+    return {"min": round(min(values), 3), "median": round(statistics.median(values), 3),
+            "max": round(max(values), 3)}
+
+
+def sgemm_peak(backend, n=2048, reps=5):
+    """Best GFLOP/s of an fp32 n x n matmul on `backend`."""
+    import numpy as np
+
+    a = np.random.default_rng(0).standard_normal((n, n)).astype("float32")
+    if backend == "tensorflow":
+        import tensorflow as tf
+        x = tf.constant(a)
+        run = lambda: tf.linalg.matmul(x, x).numpy()  # noqa: E731
+    elif backend == "jax":
+        import jax
+        x = jax.numpy.asarray(a)
+        mm = jax.jit(lambda u: u @ u)
+        run = lambda: mm(x).block_until_ready()  # noqa: E731
+    else:
+        import torch
+        x = torch.from_numpy(a)
+        run = lambda: torch.mm(x, x)  # noqa: E731
+    run()
+    best = min(_timed(run) for _ in range(reps))
+    return round(2 * n**3 / best / 1e9, 1)
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _epoch_timer():
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        """Time inside the epoch (epoch hooks only: no per-batch sync)."""
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds = time.perf_counter() - self.t0
+
+    return EpochTimer()
+
+
+def make_gan(kind, image_shape=(28, 28, 1), seed=0):
+    from keras_gans.models import DCGAN
+    from keras_gans.models import WGANGP
+
+    cls = {"dcgan": DCGAN, "wgangp": WGANGP}[kind]
+    gan = cls(image_shape=image_shape, latent_dim=LATENT, base_filters=BASE_FILTERS,
+              seed=seed, ema_decay=None)
+    gan.compile()
+    return gan
+
+
+# --------------------------------------------------------------- math check
+
+
+def math_check(backend, kind, steps=2, **reference_options):
+    """Losses of `steps` steps of ours and of the reference from the same
+    weights, batch and draws (ours' latent and interpolation draws are
+    replaced by the fixed arrays the reference gets)."""
+    import numpy as np
+    from keras import ops
+
+    from benchmarks.references import make_reference
+    from keras_gans import regularizers
+
+    gan = make_gan(kind, seed=1)
+    ref = make_reference(backend, gan, **reference_options)
+    rng = np.random.default_rng(1)
+    n = gan.n_critic
+    b = BATCH // n
+    x = rng.uniform(-1, 1, (BATCH, 28, 28, 1)).astype("float32")
+    latents = [rng.standard_normal((b, LATENT)).astype("float32") for _ in range(n + 1)]
+    alphas = [rng.uniform(0, 1, (b, 1, 1, 1)).astype("float32") for _ in range(n)]
+    ref_logs = [ref.step_with(x, latents, alphas if kind == "wgangp" else ()) for _ in range(steps)]
+
+    draws = {"z": 0, "a": 0}
+
+    def fixed_latents(batch_size):
+        i = draws["z"] % (n + 1)
+        draws["z"] += 1
+        assert int(batch_size) == b
+        return ops.convert_to_tensor(latents[i])
+
+    def fixed_alphas(images, seed):
+        i = draws["a"] % n
+        draws["a"] += 1
+        return ops.convert_to_tensor(alphas[i])
+
+    original = regularizers._interpolation_weights
+    gan.sample_latent = fixed_latents
+    regularizers._interpolation_weights = fixed_alphas
+    try:
+        hist = gan.fit(x, batch_size=BATCH, epochs=steps, shuffle=False, verbose=0).history
+    finally:
+        regularizers._interpolation_weights = original
+    rows, ok = [], True
+    worst = [{"abs": 0.0, "rel": 0.0} for _ in range(steps)]
+    for step in range(steps):
+        for key, ref_value in ref_logs[step].items():
+            ours = float(hist[key][step])
+            diff = abs(ours - ref_value)
+            worst[step]["abs"] = max(worst[step]["abs"], diff)
+            worst[step]["rel"] = max(worst[step]["rel"], diff / max(abs(ref_value), 1e-12))
+            if step == 0:
+                ok &= diff <= 1e-4 * abs(ref_value) + 1e-5
+            rows.append({"step": step + 1, "loss": key, "ours": ours, "reference": ref_value})
+    return {"pass": bool(ok),
+            "criterion": "step 1 (D update, then G loss on the updated D): "
+                         "|ours - ref| <= 1e-4 |ref| + 1e-5 for every loss",
+            "max_rel_diff": float(f"{worst[0]['rel']:.3g}"),
+            "max_abs_diff": float(f"{worst[0]['abs']:.3g}"),
+            "max_rel_diff_later_steps": [float(f"{w['rel']:.3g}") for w in worst[1:]],
+            "losses": rows}
+
+
+# ------------------------------------------------------------------ timing
+
+
+def time_model(backend, kind, steps, repeats, inputs, fast_conv_transpose=True):
+    import numpy as np
+
+    from benchmarks.references import make_reference
+    from keras_gans.datasets import make_dataset
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (steps * BATCH, 28, 28, 1)).astype("float32")
+    gan = make_gan(kind)
+    ref = make_reference(backend, gan, fast_conv_transpose=fast_conv_transpose)
+    flops = step_flops(gan, BATCH)
+
+    t_ours = _timed(lambda: gan.fit(x[:BATCH], batch_size=BATCH, epochs=1, verbose=0))
+
+    def ref_steps(count):
+        idx = rng.permutation(len(x))
+        for i in range(count):
+            logs = ref.step(x[idx[i * BATCH:(i + 1) * BATCH]])
+        ref.sync()
+        float(logs["g_loss"])
+
+    t_ref = _timed(lambda: ref_steps(1))
+    dataset = None
+    if "dataset" in inputs:
+        dataset, _ = make_dataset(x, BATCH, seed=0)
+        gan.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)  # warm-up
+    gan.fit(x[:2 * BATCH], batch_size=BATCH, epochs=1, verbose=0)
+    ref_steps(2)
+
+    runs = {name: [] for name in inputs}
+    runs["reference"] = []
+    inside = {name: [] for name in inputs}
+    peaks = {"ours": 0.0, "reference": 0.0}
+    for _ in range(repeats):
+        for name in inputs:
+            timer = _epoch_timer()
+            if name == "numpy":
+                fit = lambda: gan.fit(x, batch_size=BATCH, epochs=1, verbose=0,  # noqa: E731
+                                      callbacks=[timer])
+            else:
+                fit = lambda: gan.fit(dataset, steps_per_epoch=steps, epochs=1,  # noqa: E731
+                                      verbose=0, callbacks=[timer])
+            with PeakRSS() as rss:
+                seconds = _timed(fit)
+            peaks["ours"] = max(peaks["ours"], rss.peak)
+            runs[name].append(steps / seconds)
+            inside[name].append(steps / timer.seconds)
+        with PeakRSS() as rss:
+            seconds = _timed(lambda: ref_steps(steps))
+        peaks["reference"] = max(peaks["reference"], rss.peak)
+        runs["reference"].append(steps / seconds)
+
+    ref_median = statistics.median(runs["reference"])
+    out = {
+        "model": kind, "batch": BATCH, "steps_per_repeat": steps, "repeats": repeats,
+        "ours_jit_compile": bool(gan.jit_compile),
+        "step_gflop": round(flops / 1e9, 3),
+        "first_step_seconds": {"ours": round(t_ours, 2), "reference": round(t_ref, 2)},
+        "steps_per_second": {k: summary(v) for k, v in runs.items()},
+        "steps_per_second_inside_epoch": {k: summary(v) for k, v in inside.items()},
+        "ratio_ours_over_reference": {k: round(statistics.median(runs[k]) / ref_median, 3)
+                                      for k in inputs},
+        "gflops_per_second": {k: round(flops * statistics.median(v) / 1e9, 1)
+                              for k, v in runs.items()},
+        "peak_rss_sampled_mib": {k: round(v) for k, v in peaks.items()},
+    }
+    if backend == "jax" and fast_conv_transpose:
+        out["reference_conv_transpose_kernel_gradient"] = "strided conv (same trick as ours)"
+    return out, gan
+
+
+def sampling(gan, n=2048, batch=256):
+    import numpy as np
+
+    z = np.random.default_rng(0).standard_normal((n, LATENT)).astype("float32")
+    gan.generator.predict(z[:batch], batch_size=batch, verbose=0)
+    seconds = _timed(lambda: gan.generator.predict(z, batch_size=batch, verbose=0))
+    return {"batch": batch, "images": n, "images_per_second": round(n / seconds, 1)}
+
+
+def scaling(backend, batches, sizes, steps):
+    import numpy as np
+
+    rows = []
+    configs = [(28, b) for b in batches] + [(s, BATCH) for s in sizes if s != 28]
+    for size, batch in configs:
+        shape = (size, size, 1 if size == 28 else 3)
+        x = np.random.default_rng(0).uniform(-1, 1, (steps * batch,) + shape).astype("float32")
+        gan = make_gan("dcgan", image_shape=shape)
+        with PeakRSS() as rss:
+            first = _timed(lambda: gan.fit(x[:batch], batch_size=batch, epochs=1, verbose=0))
+            seconds = _timed(lambda: gan.fit(x, batch_size=batch, epochs=1, verbose=0))
+        flops = step_flops(gan, batch)
+        rows.append({"image": "x".join(map(str, shape)), "batch": batch,
+                     "first_step_seconds": round(first, 2),
+                     "steps_per_second": round(steps / seconds, 3),
+                     "images_per_second": round(steps * batch / seconds, 1),
+                     "gflops_per_second": round(flops * steps / seconds / 1e9, 1),
+                     "step_gflop": round(flops / 1e9, 2),
+                     "peak_rss_sampled_mib": round(rss.peak),
+                     "ru_maxrss_after_mib": round(ru_maxrss_mib())})
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        del gan, x
+    return rows
+
+
+def child(args):
+    import keras
+
+    backend = keras.backend.backend()
+    load = [round(os.getloadavg()[0], 2)]
+    t_start = time.perf_counter()
+    peak = sgemm_peak(backend)
+    out = {"backend": backend, "sgemm_gflops": peak, "models": {}}
+    for kind, inputs, repeats in (("dcgan", ("numpy", "dataset"), args.repeats),
+                                  ("wgangp", ("numpy",), max(1, args.repeats - 2))):
+        timing, gan = time_model(backend, kind, args.steps, repeats, inputs)
+        for k, v in timing["gflops_per_second"].items():
+            timing.setdefault("fraction_of_sgemm_peak", {})[k] = round(v / peak, 3)
+        if backend == "torch":
+            # torch.optim.Adam adds epsilon elsewhere than Keras: the check
+            # is made with Keras's rule in torch, torch's Adam is reported.
+            timing["math_check"] = math_check(backend, kind, torch_adam="keras_rule")
+            timing["math_check"]["optimizer"] = "Keras's Adam rule in torch ops"
+            plain = math_check(backend, kind)
+            timing["math_check_torch_optim_adam"] = {
+                k: plain[k] for k in ("pass", "max_rel_diff", "max_rel_diff_later_steps")}
+        else:
+            timing["math_check"] = math_check(backend, kind)
+        out["models"][kind] = timing
+        print(json.dumps({kind: {k: timing[k] for k in ("steps_per_second", "ratio_ours_over_reference")}}),
+              file=sys.stderr, flush=True)
+        if kind == "dcgan":
+            out["sampling"] = sampling(gan)
+        del gan
+    if backend == "jax" and args.jax_plain_reference:
+        timing, _ = time_model(backend, "dcgan", args.steps, 1, ("numpy",), fast_conv_transpose=False)
+        out["jax_reference_with_xla_conv_transpose_gradient"] = {
+            "steps_per_second": timing["steps_per_second"]["reference"],
+            "ours_numpy": timing["steps_per_second"]["numpy"]}
+    out["ru_maxrss_mib_before_scaling"] = round(ru_maxrss_mib())
+    out["scaling"] = scaling(backend, args.batches, args.sizes, args.scaling_steps)
+    load.append(round(os.getloadavg()[0], 2))
+    out["load_average_start_end"] = load
+    out["ru_maxrss_mib"] = round(ru_maxrss_mib())
+    out["wall_seconds"] = round(time.perf_counter() - t_start)
+    print("RESULT" + json.dumps(out))
+
+
+# -------------------------------------------------------------------- report
+
+
+def markdown(result):
+    lines = ["# Training speed: ours vs hand-written loops", "",
+             f"Machine: {result['machine']}. {result['date']}. Command: `{result['command']}`.", "",
+             "DCGAN 28x28x1 (batch 64, base_filters 32, latent 100, no EMA) and WGAN-GP "
+             "(n_critic 5, GP 10); steps/s median of interleaved repeats (min-max); ratio = "
+             "median ours / median reference; ours = one `fit()` call per repeat.", "",
+             "| backend | model | ours numpy | ours dataset | reference | ratio numpy | ratio dataset "
+             "| first step ours / ref (s) | GFLOP/s ours / ref | of sgemm peak | sgemm GFLOP/s "
+             "| RSS ours / ref (MiB) | math check |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for b in result["backends"]:
+        for kind, m in b["models"].items():
+            sps = m["steps_per_second"]
+            cell = lambda k: (f"{sps[k]['median']:.2f} ({sps[k]['min']:.2f}-{sps[k]['max']:.2f})"  # noqa: E731
+                              if k in sps else "-")
+            ratio = m["ratio_ours_over_reference"]
+            frac = m["fraction_of_sgemm_peak"]
+            gf = m["gflops_per_second"]
+            mc = m["math_check"]
+            lines.append(
+                f"| {b['backend']} | {kind} | {cell('numpy')} | {cell('dataset')} | {cell('reference')} "
+                f"| {ratio.get('numpy', '-')} | {ratio.get('dataset', '-')} "
+                f"| {m['first_step_seconds']['ours']} / {m['first_step_seconds']['reference']} "
+                f"| {gf['numpy']} / {gf['reference']} | {frac['numpy']:.0%} / {frac['reference']:.0%} "
+                f"| {b['sgemm_gflops']} "
+                f"| {m['peak_rss_sampled_mib']['ours']} / {m['peak_rss_sampled_mib']['reference']} "
+                f"| {'pass' if mc['pass'] else 'FAIL'} (rel {mc['max_rel_diff']:.1e}) |")
+    lines += ["", "Inside the epoch (fit()'s per-call start/end excluded), steps/s median: "
+              + "; ".join(f"{b['backend']} {k} "
+                          + ", ".join(f"{i} {v['median']:.2f}" for i, v in m["steps_per_second_inside_epoch"].items())
+                          for b in result["backends"] for k, m in b["models"].items()), ""]
+    lines += ["## Scaling (ours, DCGAN, numpy input)", "",
+              "| backend | image | batch | steps/s | images/s | GFLOP/s | first step (s) | peak RSS (MiB) |",
+              "|---|---|---|---|---|---|---|---|"]
+    for b in result["backends"]:
+        for r in b["scaling"]:
+            lines.append(f"| {b['backend']} | {r['image']} | {r['batch']} | {r['steps_per_second']} "
+                         f"| {r['images_per_second']} | {r['gflops_per_second']} | {r['first_step_seconds']} "
+                         f"| {r['peak_rss_sampled_mib']} |")
+    lines += ["", "## Sampling and FID features", "",
+              "| backend | generator.predict images/s (batch 256) | FID features images/s |", "|---|---|---|"]
+    fid = result.get("fid_features", {})
+    for b in result["backends"]:
+        lines.append(f"| {b['backend']} | {b['sampling']['images_per_second']} | {fid.get(b['backend'], '-')} |")
+    lines += ["", "Load average (start, end) per backend: "
+              + ", ".join(f"{b['backend']} {b['load_average_start_end']}" for b in result["backends"]), ""]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", default="all", help="tensorflow, jax, torch, a comma list or all")
+    parser.add_argument("--steps", type=int, default=20, help="steps per timed repeat")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats (WGAN-GP: 2 fewer)")
+    parser.add_argument("--scaling-steps", type=int, default=5)
+    parser.add_argument("--batches", default="16,64,256,512")
+    parser.add_argument("--sizes", default="28,64", help="image sides for the scaling table (batch 64)")
+    parser.add_argument("--jax-plain-reference", action="store_true",
+                        help="also time the JAX reference with XLA's own transposed-conv gradient")
+    parser.add_argument("--output", default="performance")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.batches = [int(b) for b in args.batches.split(",")]
+    args.sizes = [int(s) for s in args.sizes.split(",")]
+    if args.child:
+        return child(args)
+    backends = BACKENDS if args.backend == "all" else tuple(args.backend.split(","))
+    results = []
+    for backend in backends:
+        env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="2")
+        cmd = [sys.executable, os.path.abspath(__file__), "--child"] + sys.argv[1:]
+        print(f"== {backend}", flush=True)
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True)
+        if proc.returncode or "RESULT" not in proc.stdout:
+            sys.exit(f"{backend} failed (exit {proc.returncode})")
+        results.append(json.loads(proc.stdout.split("RESULT", 1)[1]))
+    fid = {}
+    try:
+        with open(os.path.join(RESULTS, "fid_features.json")) as f:
+            for r in json.load(f)["results"]:
+                fid[r["backend"]] = r["images_per_second"]
+    except (OSError, KeyError, ValueError):
+        pass
+    result = {
+        "what": "steps/s of our fit() vs hand-written training loops (benchmarks/references.py)",
+        "machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "command": "python benchmarks/performance.py " + " ".join(sys.argv[1:]),
+        "fid_features": fid, "fid_features_source": "benchmarks/results/fid_features.json",
+        "backends": results,
+    }
+    write_result(f"{args.output}.json", result)
+    with open(os.path.join(RESULTS, f"{args.output}.md"), "w") as f:
+        f.write(markdown(result))
+
+
+if __name__ == "__main__":
+    main()
