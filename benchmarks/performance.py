@@ -23,17 +23,24 @@ and WGAN-GP (same networks without BatchNorm in the critic, n_critic 5):
   and the FLOPs of one step counted from the layer shapes (see
   `step_flops`), hence achieved GFLOP/s and the fraction of sgemm peak;
 - a math check: with identical weights, batch, latents (and interpolation
-  weights), two steps of ours and of the reference give the same losses.
+  weights), one step of ours and of the reference give the same losses
+  (d_loss, gp, and g_loss after the discriminator update) within
+  1e-4 relative + 1e-5 absolute; the second step's difference is reported.
 
 Then sampling throughput of our generator (`predict`, batch 256), and a
-scaling table of ours (numpy input): steps/s and RSS for batch 16, 64, 256,
-512 at 28x28x1 and image 64x64x3 (and 128x128x3 with `--sizes 28,64,128`) at
-batch 64. FID feature throughput is quoted from
-benchmarks/results/fid_features.json (benchmarks/fid_features.py), not rerun.
+scaling table of ours (numpy input, one warm-up `fit()` then one timed
+`fit()`): steps/s and RSS for batch 16, 64, 256, 512 at 28x28x1 (5 steps)
+and images 64x64x3 (5 steps) and 128x128x3 (`--big-steps`, 2) at batch 64;
+the scaling runs in the same process after everything else, so its RSS
+includes what the earlier models left allocated. FID feature throughput is
+quoted from benchmarks/results/fid_features.json
+(benchmarks/fid_features.py), not rerun.
 
-Writes benchmarks/results/performance.json and performance.md. About 10
+Writes benchmarks/results/performance.json and performance.md. About 8
 minutes on the 2-core reference machine; `--steps 3 --repeats 1
---scaling-steps 1 --batches 16,64 --sizes 28` is a quick smoke run.
+--scaling-steps 1 --batches 16,64 --sizes 28` is a quick smoke run. Run it
+on an idle machine: on 2 cores, any other load makes PyTorch's 2-thread
+OpenMP kernels wait for a descheduled thread (~8 ms per op).
 """
 import argparse
 import json
@@ -339,29 +346,33 @@ def sampling(gan, n=2048, batch=256):
     return {"batch": batch, "images": n, "images_per_second": round(n / seconds, 1)}
 
 
-def scaling(backend, batches, sizes, steps):
+def scaling(backend, batches, sizes, steps, big_steps):
     import numpy as np
 
     rows = []
     configs = [(28, b) for b in batches] + [(s, BATCH) for s in sizes if s != 28]
     for size, batch in configs:
+        n_steps = big_steps if size > 64 else steps
         shape = (size, size, 1 if size == 28 else 3)
-        x = np.random.default_rng(0).uniform(-1, 1, (steps * batch,) + shape).astype("float32")
+        x = np.random.default_rng(0).uniform(-1, 1, (n_steps * batch,) + shape).astype("float32")
         gan = make_gan("dcgan", image_shape=shape)
+        timer = _epoch_timer()
         with PeakRSS() as rss:
             first = _timed(lambda: gan.fit(x[:batch], batch_size=batch, epochs=1, verbose=0))
-            seconds = _timed(lambda: gan.fit(x, batch_size=batch, epochs=1, verbose=0))
+            seconds = _timed(lambda: gan.fit(x, batch_size=batch, epochs=1, verbose=0,
+                                             callbacks=[timer]))
         flops = step_flops(gan, batch)
-        rows.append({"image": "x".join(map(str, shape)), "batch": batch,
+        rows.append({"image": "x".join(map(str, shape)), "batch": batch, "steps": n_steps,
                      "first_step_seconds": round(first, 2),
-                     "steps_per_second": round(steps / seconds, 3),
-                     "images_per_second": round(steps * batch / seconds, 1),
-                     "gflops_per_second": round(flops * steps / seconds / 1e9, 1),
+                     "steps_per_second": round(n_steps / seconds, 3),
+                     "steps_per_second_inside_epoch": round(n_steps / timer.seconds, 3),
+                     "images_per_second": round(n_steps * batch / seconds, 1),
+                     "gflops_per_second": round(flops * n_steps / seconds / 1e9, 1),
                      "step_gflop": round(flops / 1e9, 2),
                      "peak_rss_sampled_mib": round(rss.peak),
                      "ru_maxrss_after_mib": round(ru_maxrss_mib())})
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-        del gan, x
+        gan = x = None  # free them before the next configuration
     return rows
 
 
@@ -400,7 +411,7 @@ def child(args):
             "steps_per_second": timing["steps_per_second"]["reference"],
             "ours_numpy": timing["steps_per_second"]["numpy"]}
     out["ru_maxrss_mib_before_scaling"] = round(ru_maxrss_mib())
-    out["scaling"] = scaling(backend, args.batches, args.sizes, args.scaling_steps)
+    out["scaling"] = scaling(backend, args.batches, args.sizes, args.scaling_steps, args.big_steps)
     load.append(round(os.getloadavg()[0], 2))
     out["load_average_start_end"] = load
     out["ru_maxrss_mib"] = round(ru_maxrss_mib())
@@ -443,11 +454,11 @@ def markdown(result):
                           + ", ".join(f"{i} {v['median']:.2f}" for i, v in m["steps_per_second_inside_epoch"].items())
                           for b in result["backends"] for k, m in b["models"].items()), ""]
     lines += ["## Scaling (ours, DCGAN, numpy input)", "",
-              "| backend | image | batch | steps/s | images/s | GFLOP/s | first step (s) | peak RSS (MiB) |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| backend | image | batch | timed steps | steps/s | inside epoch | images/s | GFLOP/s | first step (s) | peak RSS (MiB) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for b in result["backends"]:
         for r in b["scaling"]:
-            lines.append(f"| {b['backend']} | {r['image']} | {r['batch']} | {r['steps_per_second']} "
+            lines.append(f"| {b['backend']} | {r['image']} | {r['batch']} | {r['steps']} | {r['steps_per_second']} | {r['steps_per_second_inside_epoch']} "
                          f"| {r['images_per_second']} | {r['gflops_per_second']} | {r['first_step_seconds']} "
                          f"| {r['peak_rss_sampled_mib']} |")
     lines += ["", "## Sampling and FID features", "",
@@ -467,8 +478,9 @@ def main():
     parser.add_argument("--steps", type=int, default=20, help="steps per timed repeat")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats (WGAN-GP: 2 fewer)")
     parser.add_argument("--scaling-steps", type=int, default=5)
+    parser.add_argument("--big-steps", type=int, default=2, help="timed steps for images larger than 64")
     parser.add_argument("--batches", default="16,64,256,512")
-    parser.add_argument("--sizes", default="28,64", help="image sides for the scaling table (batch 64)")
+    parser.add_argument("--sizes", default="28,64,128", help="image sides for the scaling table (batch 64)")
     parser.add_argument("--jax-plain-reference", action="store_true",
                         help="also time the JAX reference with XLA's own transposed-conv gradient")
     parser.add_argument("--output", default="performance")
