@@ -19,6 +19,10 @@ def load_source(source, fresh_optimizers=True):
 
     A run folder's `gan.keras` (or any GAN `.keras` file) carries optimizer
     state, kept unless `fresh_optimizers`; zoo entries carry none.
+
+    >>> gan, kept = load_source("runs/mnist", fresh_optimizers=False)  # doctest: +SKIP
+    >>> kept  # doctest: +SKIP
+    True
     """
     from keras_gans import zoo
 
@@ -35,6 +39,14 @@ def load_images(gan, data, resize=False, labels=False):
     """The images of folder `data` at `gan`'s size and channels.
 
     Without `resize`, images of another size are an error that says so.
+
+    >>> import tempfile, pathlib
+    >>> from PIL import Image
+    >>> from keras_gans.models import DCGAN
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> Image.new("L", (32, 32)).save(root / "a.png")
+    >>> load_images(DCGAN(latent_dim=8, base_filters=4), root, resize=True).images.shape
+    (1, 28, 28, 1)
     """
     from keras_gans.datasets import from_directory
 
@@ -60,7 +72,12 @@ def load_images(gan, data, resize=False, labels=False):
 
 
 def with_augment(gan, augment):
-    """`gan` rebuilt with a DiffAugment policy (or ADA), same weights."""
+    """`gan` rebuilt with a DiffAugment policy (or ADA), same weights.
+
+    >>> from keras_gans.models import DCGAN
+    >>> with_augment(DCGAN(latent_dim=8, base_filters=4), "cutout").augment.policy
+    'cutout'
+    """
     config = gan.get_config()
     config["augment"] = keras.saving.serialize_keras_object(augment_lib.get_augment(augment))
     rebuilt = type(gan).from_config(config)

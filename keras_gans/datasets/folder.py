@@ -31,6 +31,15 @@ class FolderImages(NamedTuple):
         files: the ``N`` loaded files, relative to the folder ("/"-separated),
             in the order of ``images``.
         skipped: the unreadable files that were left out (relative paths).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> from PIL import Image
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> Image.new("L", (4, 4)).save(root / "a.png")
+        >>> found = from_directory(root)
+        >>> found.images.shape, found.labels, found.skipped
+        ((1, 4, 4, 1), None, ())
     """
 
     images: np.ndarray

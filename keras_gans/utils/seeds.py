@@ -6,7 +6,18 @@ class SavesSeedState:
     """Mixin for a Layer or Model owning `self.seed_generator`: its state is
     saved with the weights (Keras does not save SeedGenerator states), so a
     restored object continues the same random draws. List it before the
-    Keras base class."""
+    Keras base class.
+
+    >>> import keras
+    >>> class Noise(SavesSeedState, keras.layers.Layer):
+    ...     def __init__(self, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         self.seed_generator = keras.random.SeedGenerator(0)
+    >>> store = {}
+    >>> Noise().save_own_variables(store)
+    >>> sorted(store)
+    ['seed_generator_state']
+    """
 
     _SEED_KEY = "seed_generator_state"
 

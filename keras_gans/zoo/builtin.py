@@ -14,6 +14,12 @@ HUB_ORGANISATION = "keras-gans"
 
 @dataclasses.dataclass(frozen=True)
 class BuiltinEntry:
+    """A built-in zoo entry: its name, Hub home, pinned tag and weights sha256.
+
+    >>> BUILTIN_ENTRIES["dcgan-mnist"].repo_id
+    'keras-gans/dcgan-mnist'
+    """
+
     name: str
     description: str
     weights_sha256: str

@@ -71,6 +71,9 @@ def download(repo_id, revision=None, force_download=False):
 
     Returns the local snapshot folder. Hub failures become the zoo's own
     errors, each saying what to do.
+
+    >>> download("my-org/my-gan", revision="v1")  # doctest: +SKIP
+    '~/.cache/huggingface/hub/models--my-org--my-gan/snapshots/<sha>'
     """
     from huggingface_hub import snapshot_download
     from huggingface_hub import errors as hub_errors
@@ -151,6 +154,13 @@ def resolve(name, revision=None, force_download=False):
 
     Returns:
         `(folder, expected_sha256)`; the sha256 is `None` except for built-ins.
+
+    >>> import tempfile, os
+    >>> from keras_gans.models import DCGAN
+    >>> folder = os.path.join(tempfile.mkdtemp(), "tiny")
+    >>> _ = entry.save_entry(DCGAN(latent_dim=8, base_filters=4), folder)
+    >>> resolve(folder) == (folder, None)
+    True
     """
     if os.path.isdir(name):
         return name, None
@@ -221,18 +231,32 @@ def load_gan(name, revision=None, force_download=False):
 
 def load(name, revision=None, force_download=False):
     """The generator of a zoo entry (its EMA copy when it has one), a
-    `keras.Model` mapping latents (and labels, if conditional) to images."""
+    `keras.Model` mapping latents (and labels, if conditional) to images.
+
+    >>> import numpy as np
+    >>> generator = load("dcgan-mnist")  # doctest: +SKIP
+    >>> generator.predict(np.zeros((2, 100)), verbose=0).shape  # doctest: +SKIP
+    (2, 28, 28, 1)
+    """
     return load_gan(name, revision, force_download).sampler
 
 
 def info(name, revision=None):
-    """The metadata of a zoo entry (versions, training, metrics...)."""
+    """The metadata of a zoo entry (versions, training, metrics...).
+
+    >>> info("cgan-mnist")["metrics"]["label_accuracy"]  # doctest: +SKIP
+    0.9865
+    """
     folder, expected = resolve(name, revision)
     return entry.read_metadata(folder, expected)
 
 
 def list_entries():
-    """Names of the built-in entries."""
+    """Names of the built-in entries.
+
+    >>> list_entries()
+    ['acgan-fashion-mnist', 'cgan-mnist', 'dcgan-mnist', 'wgan-gp-fashion-mnist']
+    """
     return sorted(builtin.BUILTIN_ENTRIES)
 
 
@@ -244,6 +268,8 @@ def export_run(run_dir, folder, name=None, description="", overwrite=False):
 
     Reads `gan.keras` and `history.json`, and `evaluation.json` when
     present (written by `keras-gans evaluate --json`).
+
+    >>> meta = export_run("runs/mnist", "entries/dcgan-mine")  # doctest: +SKIP
     """
     import keras
 
@@ -303,6 +329,9 @@ def publish(source, repo_id, revision_tag="v1", private=False, commit_message=No
 
     Returns:
         the new commit's id (sha).
+
+    >>> publish("runs/mnist", "my-org/my-gan", revision_tag="v1")  # doctest: +SKIP
+    '3f2a...'
     """
     from huggingface_hub import HfApi
 
