@@ -341,3 +341,38 @@ def test_synchronized_batch_norm_is_saved_and_loads_on_every_backend():
     assert layer.synchronized == (keras.backend.backend() == "tensorflow")
     # Without a tf.distribute strategy the default stays plain BatchNorm.
     assert tiny_dcgan(image_shape=(8, 8, 1)).synchronized_batch_norm is False
+
+
+def test_a_failed_fit_keeps_the_weights_and_the_model_trains_on():
+    """JAX's trainer detaches the variables while it trains; a step that
+    fails (bad data found while tracing, a reader error mid-epoch) must not
+    lose them (keras_gans.backend.fit_guard)."""
+    from keras_gans import datasets
+
+    gan = compiled_tiny_dcgan()
+    gan.fit(noise_images(8), batch_size=4, verbose=0)
+    before = weights_of(gan.generator, gan.discriminator)
+    wrong, _ = datasets.make_dataset(noise_images(8, (16, 16, 1)), 4, pipeline="numpy")
+    with pytest.raises(ValueError, match="built for images of shape"):
+        gan.fit(wrong, steps_per_epoch=1, verbose=0)
+    for old, new in zip(before, weights_of(gan.generator, gan.discriminator)):
+        np.testing.assert_array_equal(old, new)
+
+    class FailsAtThirdBatch(keras.utils.PyDataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            if index == 2:
+                raise OSError("disk gone")
+            return noise_images(4, seed=index)
+
+    # TensorFlow reports the reader's error wrapped in its own type.
+    with pytest.raises(Exception, match="disk gone"):
+        gan.fit(FailsAtThirdBatch(), verbose=0)
+    # The completed steps are kept (TensorFlow's reader may run one batch
+    # ahead of the error), and training goes on.
+    done = int(gan.optimizer["g"].iterations.numpy())
+    assert done >= 2 + 2
+    gan.fit(noise_images(8), batch_size=4, verbose=0)
+    assert int(gan.optimizer["g"].iterations.numpy()) == done + 2

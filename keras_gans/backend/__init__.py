@@ -26,8 +26,15 @@ offers a narrow interface, implemented once per backend:
 - `replicas_in_sync()`: replicas that each run the step on a shard (1 on
   JAX and torch); `SYNCHRONIZES_BATCH_NORM`: whether `BatchNormalization`
   takes `synchronized=True` (TF only).
+- `fit_guard(model)`: a context manager + callback that keeps the model's
+  variables if `fit()` fails (JAX detaches them while training); None on
+  the other backends.
 - `conv_transpose(...)`: `keras.ops.conv_transpose` with a fast weight
   gradient where the backend's default one is slow (XLA on CPU).
+- `global_rng_states()` / `set_global_rng_states(states)`: the backend's
+  process-global RNG state that a train step may draw from, as a dict of
+  numpy arrays, for checkpoints (torch: unseeded Dropout; empty elsewhere,
+  where every draw comes from a `SeedGenerator` variable).
 """
 import keras
 
@@ -46,6 +53,8 @@ else:  # pragma: no cover - numpy/openvino backends cannot train.
         "(or tensorflow, torch) before importing keras."
     )
 
+from keras_gans.backend.fit_guard import fit_guard  # noqa: E402,F401
+
 value_and_grad = _impl.value_and_grad
 input_gradient = _impl.input_gradient
 differentiable_grad = _impl.differentiable_grad
@@ -57,6 +66,8 @@ scale_loss_for_distribution = _impl.scale_loss_for_distribution
 draw_for_replica = _impl.draw_for_replica
 replicas_in_sync = _impl.replicas_in_sync
 SYNCHRONIZES_BATCH_NORM = _impl.SYNCHRONIZES_BATCH_NORM
+global_rng_states = getattr(_impl, "global_rng_states", dict)
+set_global_rng_states = getattr(_impl, "set_global_rng_states", lambda states: None)
 
 
 def name():

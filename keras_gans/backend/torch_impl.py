@@ -56,3 +56,23 @@ def differentiable_grad(fn, values):
         loss, values, create_graph=True, allow_unused=True, materialize_grads=True
     )
     return loss, list(grads)
+
+
+def global_rng_states():
+    """torch's global generators (Keras's unseeded Dropout draws its masks
+    there, not from the layer's seed state), as numpy arrays."""
+    states = {"rng_torch_cpu": torch.get_rng_state().numpy()}
+    if torch.cuda.is_available():
+        for i, state in enumerate(torch.cuda.get_rng_state_all()):
+            states[f"rng_torch_cuda{i}"] = state.cpu().numpy()
+    return states
+
+
+def set_global_rng_states(states):
+    if "rng_torch_cpu" in states:
+        torch.set_rng_state(torch.from_numpy(states["rng_torch_cpu"]))
+    for name, state in states.items():
+        if name.startswith("rng_torch_cuda") and torch.cuda.is_available():
+            index = int(name[len("rng_torch_cuda"):])
+            if index < torch.cuda.device_count():
+                torch.cuda.set_rng_state(torch.from_numpy(state), index)

@@ -7,6 +7,8 @@ calls `self.update(set_keys, loss_fn)` once per phase; everything about
 gradients, optimizers, loss scaling and backend differences lives here and in
 `keras_gans.backend`.
 """
+import contextlib
+
 import keras
 import numpy as np
 from keras import ops
@@ -257,14 +259,20 @@ class AdversarialModel(keras.Model):
         """`keras.Model.fit`, with the input checked first (see `Model.fit`).
 
         Array inputs that are empty or hold NaN/inf are refused before any
-        step runs, so they cannot poison the weights.
+        step runs, so they cannot poison the weights. If a step fails (bad
+        data, an interrupt) the model keeps its last weights on every
+        backend (see `keras_gans.backend.fit_guard`).
         """
         self._assert_compile_called("fit()")
         if not _check_array_input(x):
             # Datasets shuffle themselves; Keras warns if asked to.
             kwargs.setdefault("shuffle", False)
+        guard = backend.fit_guard(self)
+        if guard is not None:
+            kwargs["callbacks"] = list(kwargs.get("callbacks") or []) + [guard]
         try:
-            return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
+            with guard or contextlib.nullcontext():
+                return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
         except UnboundLocalError as err:
             # Keras's loop fails this way when the input yields no batch.
             if "logs" not in str(err):
