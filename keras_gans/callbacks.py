@@ -79,6 +79,10 @@ class TimeBudget(keras.callbacks.Callback):
     machine do not eat into (a 2-core machine spends 120 CPU-seconds in
     about one minute when nothing else runs).
 
+    The time counts across the `fit()` calls the callback is passed to;
+    `spent` starts the count at seconds already used (e.g. by the run a
+    resumed one continues).
+
     Example:
 
     >>> import numpy as np, keras
@@ -91,21 +95,29 @@ class TimeBudget(keras.callbacks.Callback):
     1
     """
 
-    def __init__(self, seconds, clock="wall"):
+    def __init__(self, seconds, clock="wall", spent=0.0):
         super().__init__()
         if clock not in ("wall", "cpu"):
             raise ValueError(f"clock must be 'wall' or 'cpu', got {clock!r}.")
         self.seconds = float(seconds)
         self.clock = clock
+        self.spent = float(spent)
         self.steps = 0
+        self.start = None
+
+    def _now(self):
+        return time.perf_counter() if self.clock == "wall" else time.process_time()
 
     def elapsed(self):
-        """Seconds on the chosen clock since training began."""
-        now = time.perf_counter() if self.clock == "wall" else time.process_time()
-        return now - self.start
+        """Seconds on the chosen clock spent training (`spent` included)."""
+        running = 0.0 if self.start is None else self._now() - self.start
+        return self.spent + running
 
     def on_train_begin(self, logs=None):
-        self.start = time.perf_counter() if self.clock == "wall" else time.process_time()
+        self.start = self._now()
+
+    def on_train_end(self, logs=None):
+        self.spent, self.start = self.elapsed(), None
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1

@@ -34,10 +34,21 @@ def _add_train(sub):
                    help="clock of --time-budget: wall time, or this process's CPU time "
                         "(a budget that other programs on the machine do not eat into)")
     p.add_argument("--samples", type=int, default=64, help="images in each grid")
+    _add_checkpoint_arguments(p)
     p.add_argument("--overwrite", action="store_true",
-                   help="allow writing into a folder that holds a previous run")
+                   help="allow writing into a folder that holds a previous run "
+                        "(its checkpoints are deleted: training starts over)")
     p.add_argument("--verbose", type=int, default=1, help="Keras progress bar (0, 1 or 2)")
     p.set_defaults(func=train)
+
+
+def _add_checkpoint_arguments(p):
+    p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
+                   help="write a checkpoint of the whole training state to OUT/checkpoints "
+                        "every N steps (and at the end); running the same command again "
+                        "resumes from the last one, at the same batch")
+    p.add_argument("--keep-checkpoints", type=int, default=2, metavar="K",
+                   help="how many of the newest checkpoints to keep (default 2)")
 
 
 def _add_sample(sub):
@@ -82,6 +93,7 @@ def _add_finetune(sub):
     p.add_argument("--time-budget", type=float, default=None)
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     p.add_argument("--samples", type=int, default=64)
+    _add_checkpoint_arguments(p)
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--verbose", type=int, default=1)
     p.set_defaults(func=finetune)
@@ -148,21 +160,53 @@ def _constructor_arguments(model_class):
     return names - {"self", "args", "kwargs"}
 
 
-def train(args):
-    from keras_gans import datasets
-    from keras_gans import models
+def _check_out(args):
+    """Refuses an --out holding a finished run (unless --overwrite) and an
+    unfinished checkpointed run that this command would not resume."""
+    from keras_gans import checkpoint
 
-    if os.path.exists(os.path.join(args.out, "gan.keras")) and not args.overwrite:
+    if args.checkpoint_every < 0 or args.keep_checkpoints < 1:
+        raise SystemExit("error: --checkpoint-every must be >= 0 and --keep-checkpoints >= 1.")
+    folder = os.path.join(args.out, "checkpoints")
+    if args.overwrite:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    if os.path.exists(os.path.join(args.out, "gan.keras")):
         raise SystemExit(
             f"error: {args.out} already holds a trained run (gan.keras); "
             "choose another --out or pass --overwrite."
         )
+    last = checkpoint.latest(folder)
+    if last is not None and not args.checkpoint_every:
+        raise SystemExit(
+            f"error: {args.out} holds the checkpoints of an unfinished run (last: {last}); "
+            "pass the same --checkpoint-every to resume it, or --overwrite to start over."
+        )
+
+
+def _seed_everything(seed):
+    """Seeds Keras's global RNG (initial weights, unseeded layers), Python,
+    numpy and the backend, so the same command builds the same model."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+def train(args):
+    from keras_gans import datasets
+    from keras_gans import models
+
+    _check_out(args)
+    _seed_everything(args.seed)
     model_class = models.get_class(args.model)
     accepted = _constructor_arguments(model_class)
     conditional = "num_classes" in accepted
     loaded = datasets.load(args.dataset, split="train", labels=conditional)
     images, labels = loaded if conditional else (loaded, None)
-    data, steps = datasets.make_dataset(images, args.batch_size, labels=labels, seed=args.seed)
+    data, steps = datasets.make_dataset(images, args.batch_size, labels=labels, seed=args.seed,
+                                        pipeline=_pipeline(args))
     steps = args.steps_per_epoch or steps
     options = {
         "image_shape": images.shape[1:], "latent_dim": args.latent_dim,
@@ -187,33 +231,57 @@ def train(args):
                   f"{images.shape[1:]})", record)
 
 
+def _pipeline(args):
+    # Resuming at a batch needs batches that are a pure function of their
+    # index (tf.data's shuffle iterator cannot be fast-forwarded).
+    return "numpy" if args.checkpoint_every else "auto"
+
+
 def _fit_and_save(gan, data, steps, args, description, record):
-    """fit() with sample grids (and a time budget), then the run folder:
-    gan.keras, generator.keras, history.json, losses.png, samples.png."""
+    """fit() with sample grids (and a time budget, and checkpoints that a
+    rerun resumes from), then the run folder: gan.keras, generator.keras,
+    history.json, losses.png, samples.png."""
     import keras
 
     from keras_gans.callbacks import SampleGrid
     from keras_gans.callbacks import TimeBudget
+    from keras_gans.checkpoint import TrainingCheckpoint
+    from keras_gans.checkpoint import fit_from_checkpoint
     from keras_gans.utils import plot_history
     from keras_gans.utils import save_grid
 
     os.makedirs(args.out, exist_ok=True)
     grids = SampleGrid(os.path.join(args.out, "samples"), n=args.samples, seed=args.seed)
+    checkpoint, resumed = None, 0
+    if args.checkpoint_every:
+        checkpoint = TrainingCheckpoint(os.path.join(args.out, "checkpoints"),
+                                        every_n_steps=args.checkpoint_every,
+                                        keep=args.keep_checkpoints)
+        resumed = checkpoint.restore(gan)
+        if resumed:
+            print(f"Resuming from step {resumed} ({checkpoint.last_path}).")
     print(
         f"Training {type(gan).__name__} on {description} for up to {args.epochs} x {steps} "
         f"steps of batch {args.batch_size}, backend {keras.backend.backend()}."
     )
     callbacks = [grids]
     if args.time_budget is not None:
-        callbacks.append(TimeBudget(args.time_budget, clock=args.clock))
+        spent = checkpoint.seconds[args.clock] if checkpoint else 0.0
+        callbacks.append(TimeBudget(args.time_budget, clock=args.clock, spent=spent))
+    iterations = lambda: int(keras.ops.convert_to_numpy(gan.optimizer.iterations))  # noqa: E731
+    first_step = iterations()
     start, cpu_start = time.perf_counter(), time.process_time()
-    history = gan.fit(
-        data, epochs=args.epochs, steps_per_epoch=steps,
-        callbacks=callbacks, verbose=args.verbose,
-    )
+    if checkpoint is not None:
+        history = fit_from_checkpoint(gan, data, args.epochs, steps, checkpoint,
+                                      callbacks=callbacks, verbose=args.verbose)
+    else:
+        history = gan.fit(
+            data, epochs=args.epochs, steps_per_epoch=steps,
+            callbacks=callbacks, verbose=args.verbose,
+        )
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
-    steps_run = int(keras.ops.convert_to_numpy(gan.optimizer.iterations))
+    steps_run = iterations()
     gan.save(os.path.join(args.out, "gan.keras"))
     gan.sampler.save(os.path.join(args.out, "generator.keras"))
     record = dict(
@@ -228,14 +296,18 @@ def _fit_and_save(gan, data, steps, args, description, record):
         clock=args.clock,
         wall_seconds=round(seconds, 1),
         cpu_seconds=round(cpu_seconds, 1),
-        steps_per_second=round(steps_run / seconds, 2),
+        steps_per_second=round((steps_run - first_step) / seconds, 2),
         history=history.history,
     )
+    if checkpoint is not None:
+        record.update(checkpoint_every=args.checkpoint_every, resumed_from_step=resumed,
+                      checkpoint=checkpoint.last_path)
     with open(os.path.join(args.out, "history.json"), "w") as f:
         json.dump(record, f, indent=2)
     plot_history(history.history, os.path.join(args.out, "losses.png"))
     final = save_grid(
-        gan.generate(latents=grids._latents), os.path.join(args.out, "samples.png"), scale=2
+        gan.generate(latents=_grid_latents(grids, gan)), os.path.join(args.out, "samples.png"),
+        scale=2
     )
     print(
         f"Done in {seconds:.0f} s ({record['steps_per_second']} steps/s). Wrote "
@@ -243,21 +315,28 @@ def _fit_and_save(gan, data, steps, args, description, record):
     )
 
 
+def _grid_latents(grids, gan):
+    # The grids' latents; drawn here when no epoch ran (a rerun of a run
+    # killed after its last checkpoint).
+    from keras_gans.core import sample_latents
+
+    if grids._latents is None:
+        grids._latents = sample_latents(grids.n, gan.latent_dim, grids.seed)
+    return grids._latents
+
+
 def finetune(args):
     from keras_gans import datasets
     from keras_gans import finetune as tuning
 
-    if os.path.exists(os.path.join(args.out, "gan.keras")) and not args.overwrite:
-        raise SystemExit(
-            f"error: {args.out} already holds a trained run (gan.keras); "
-            "choose another --out or pass --overwrite."
-        )
+    _check_out(args)
+    _seed_everything(args.seed)
     gan = tuning.prepare(args.source, learning_rate=args.lr, freeze_blocks=args.freeze_d,
                          augment=args.augment, fresh_optimizers=not args.keep_optimizers)
     conditional = getattr(gan, "num_classes", None) is not None
     found = tuning.load_images(gan, args.data, resize=args.resize, labels=conditional)
     data, steps = datasets.make_dataset(found.images, args.batch_size, labels=found.labels,
-                                        seed=args.seed)
+                                        seed=args.seed, pipeline=_pipeline(args))
     record = {"source": args.source, "dataset": os.path.abspath(args.data),
               "images": len(found.images), "freeze_d": args.freeze_d,
               "augment": args.augment, "learning_rate": args.lr}

@@ -81,8 +81,22 @@ def with_augment(gan, augment):
     config = gan.get_config()
     config["augment"] = keras.saving.serialize_keras_object(augment_lib.get_augment(augment))
     rebuilt = type(gan).from_config(config)
-    rebuilt.set_weights(gan.get_weights())
+    # Every weight but the augments' own (ADA's `p` and counters start anew).
+    source, target = _weights_but_augment(gan), _weights_but_augment(rebuilt)
+    if len(source) != len(target):
+        raise ValueError(
+            f"Cannot rebuild {type(gan).__name__} with another augment: it has "
+            f"{len(source)} weights, the rebuilt model {len(target)}."
+        )
+    for variable, value in zip(target, source):
+        variable.assign(value.value)
     return rebuilt
+
+
+def _weights_but_augment(gan):
+    augment = getattr(gan, "augment", None)
+    skip = {id(v) for v in augment.weights} if augment is not None else set()
+    return [v for v in gan.weights if id(v) not in skip]
 
 
 def prepare(source, learning_rate=1e-4, freeze_blocks=0, augment=None,

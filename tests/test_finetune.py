@@ -53,6 +53,17 @@ def test_finetune_cli_trains_from_an_entry_with_freezed_and_diffaugment(entry, t
     assert record["steps"] == 2 and record["images"] == 8 and record["freeze_d"] == 1
 
 
+def test_ada_keeps_the_pretrained_weights(entry):
+    # ADA's own state (p and its counters) starts anew; every other weight
+    # is the entry's (with_augment used to fail on the extra weights).
+    before = zoo.load_gan(entry)
+    gan = finetune.prepare(entry, augment="ada")
+    assert float(gan.augment.p.numpy()) == 0.0
+    for network in ("generator", "discriminator"):
+        for a, b in zip(weights_of(getattr(before, network)), weights_of(getattr(gan, network))):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_image_size_must_match_unless_resized(entry, tmp_path):
     data = image_folder(tmp_path / "big", size=32, mode="RGB")
     gan = zoo.load_gan(entry)
