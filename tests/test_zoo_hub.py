@@ -199,3 +199,39 @@ def test_offline_uses_the_cache_and_says_when_it_is_empty(hub, published):
     """, repo=REPO)
     assert "not in the Hugging Face cache" in got["empty"]
     assert not os.path.exists(root / "empty_home" / "hub" / "models--lab--tiny-dcgan" / "snapshots")
+
+
+def test_translation_entry_publishes_and_loads_back(hub):
+    """An image-to-image entry (no latents: its grid is given) goes through
+    the same publish path and loads back translating identically."""
+    server, root = hub
+    out = str(root / "translation")
+    client(client_env(server.endpoint, root / "translation_publisher"), """
+        from keras_gans.models import Pix2Pix
+        from keras_gans.zoo import entry
+        os.makedirs(args["out"], exist_ok=True)
+        model = Pix2Pix(image_shape=(16, 16, 3), base_filters=4)
+        x = np.random.default_rng(0).uniform(-1, 1, (4, 16, 16, 3)).astype("float32")
+        grid = np.concatenate([x, model.translate(x), -x])
+        entry.save_entry(model, args["out"] + "/entry", name="tiny-pix2pix", grid=grid,
+                         dataset={"name": "emoji"}, metrics={"l1": 0.5, "ssim": 0.1})
+        np.save(args["out"] + "/x.npy", x)
+        np.save(args["out"] + "/expected.npy", model.translate(x))
+        report["sha"] = zoo.publish(args["out"] + "/entry", "lab/tiny-pix2pix", revision_tag="v1")
+    """, out=out)
+    got = client(client_env(server.endpoint, root / "translation_reader"), """
+        from huggingface_hub import ModelCard
+        model = zoo.load_gan("hf://lab/tiny-pix2pix@v1")
+        x = np.load(args["out"] + "/x.npy")
+        report["diff"] = float(np.max(np.abs(model.translate(x) - np.load(args["out"] + "/expected.npy"))))
+        report["generator"] = zoo.load("hf://lab/tiny-pix2pix@v1").name
+        meta = zoo.info("hf://lab/tiny-pix2pix@v1")
+        report["meta"] = [meta["task"], meta["source_shape"], sorted(meta["parameters"])]
+        card = ModelCard.load("lab/tiny-pix2pix")
+        report["card"] = [card.data.pipeline_tag, card.text.count("model.translate(images)")]
+    """, out=out)
+    assert got["diff"] == 0.0
+    assert got["generator"] == "unet_generator"
+    assert got["meta"] == ["image-to-image", [16, 16, 3],
+                           ["all_weights", "discriminator", "generator"]]
+    assert got["card"] == ["image-to-image", 1]

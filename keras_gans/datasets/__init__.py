@@ -44,6 +44,13 @@ from keras_gans.datasets.emoji import (
     load_emoji_pairs,
 )
 from keras_gans.datasets.folder import FolderImages, from_directory
+from keras_gans.datasets.paired import (
+    UnpairedBatches,
+    edge_maps,
+    from_directories,
+    paired_dataset,
+    unpaired_dataset,
+)
 
 __all__ = [
     "DataUnavailableError",
@@ -52,15 +59,20 @@ __all__ = [
     "FASHION_ENV_VAR",
     "FolderImages",
     "KNOWN_DATASETS",
+    "UnpairedBatches",
     "check_available",
+    "edge_maps",
     "emoji_categories",
     "emoji_file_names",
+    "from_directories",
     "from_directory",
     "load",
     "load_emoji",
     "load_emoji_pairs",
     "load_uint8",
     "make_dataset",
+    "paired_dataset",
+    "unpaired_dataset",
 ]
 
 KNOWN_DATASETS = tuple(SOURCES) + ("emoji",)

@@ -5,6 +5,8 @@
 * :mod:`~keras_gans.metrics.distribution`: FID, KID, precision/recall and
   density/coverage on the FID Inception network's features
   (:mod:`~keras_gans.metrics.inception`), each printed with its protocol.
+* :mod:`~keras_gans.metrics.translation`: L1, SSIM and a test-pair report
+  (KID, identity baseline, cycle error) for image-to-image models.
 
 Example:
     >>> from keras_gans.metrics import classify_samples, FID
@@ -37,6 +39,7 @@ from keras_gans.metrics.inception_score import (
     InceptionScoreUnavailable,
     inception_score,
 )
+from keras_gans.metrics.translation import l1_error, ssim, translation_report
 from keras_gans.metrics.labels import (
     class_coverage,
     class_probabilities,
@@ -52,5 +55,5 @@ __all__ = [
     "precision_recall",
     "InceptionScore", "InceptionScoreUnavailable", "inception_score",
     "class_coverage", "class_probabilities", "conditional_accuracy",
-    "evaluate_conditional",
+    "evaluate_conditional", "l1_error", "ssim", "translation_report",
 ]

@@ -19,6 +19,8 @@ from keras_gans.models.infogan import InfoGAN
 from keras_gans.models.mmd import MMDGAN
 from keras_gans.models.sgan import SGAN
 from keras_gans.models.sngan import SNGAN
+from keras_gans.models.translation import CycleGAN
+from keras_gans.models.translation import Pix2Pix
 from keras_gans.models.unrolled import UnrolledGAN
 from keras_gans.models.vanilla import VanillaGAN
 from keras_gans.models.wgan import WGAN
@@ -29,7 +31,7 @@ _REGISTRY = {
     "dcgan": DCGAN, "lsgan": LSGAN, "ragan": RaGAN, "sngan": SNGAN,
     "vanilla_gan": VanillaGAN, "wgan": WGAN, "wgangp": WGANGP,
     "cgan": CGAN, "acgan": ACGAN, "projection_gan": ProjectionGAN, "infogan": InfoGAN,
-    "sgan": SGAN,
+    "sgan": SGAN, "pix2pix": Pix2Pix, "cyclegan": CycleGAN,
 }
 
 
@@ -55,5 +57,6 @@ __all__ = [
     "BEGAN", "EBGAN", "MMDGAN", "UnrolledGAN",
     "DCGAN", "LSGAN", "RaGAN", "SNGAN", "VanillaGAN", "WGAN", "WGANGP",
     "ACGAN", "CGAN", "ConditionalGAN", "InfoGAN", "ProjectionGAN", "SGAN",
+    "CycleGAN", "Pix2Pix",
     "get", "get_class", "names",
 ]

@@ -11,8 +11,16 @@ _METRIC_NAMES = {
     "confident_share": "Domain-classifier confident share",
     "modes_covered": "Modes covered (of 10)",
     "label_accuracy": "Label accuracy (classifier agrees with the requested class)",
+    "l1": "L1 to the true target (test pairs)",
+    "identity_l1": "L1 of the identity baseline (output = input)",
+    "ssim": "SSIM to the true target (test pairs)",
+    "identity_ssim": "SSIM of the identity baseline",
+    "identity_kid": "KID of the identity baseline",
+    "cycle_l1": "Cycle reconstruction L1 (a -> b -> a)",
 }
-_DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+_DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST",
+                  "emoji": "Emoji (Twemoji -> Noto)"}
+_TASKS = {"image-to-image": "image-to-image"}
 
 
 def _front_matter(metadata):
@@ -22,6 +30,7 @@ def _front_matter(metadata):
     dataset = metadata.get("dataset", {}).get("name")
     conditional = metadata.get("num_classes") is not None
     task = "image-generation" if conditional else "unconditional-image-generation"
+    task = _TASKS.get(metadata.get("task"), task)
     metrics = metadata.get("metrics", {})
     protocol = _short_protocol(metrics)
     results = [
@@ -62,12 +71,16 @@ def _table(rows):
     return "\n".join(lines)
 
 
-def model_card(metadata):
-    """README.md text for an entry's `metadata` (see `entry.build_metadata`)."""
+def _usage(metadata):
     name = metadata["name"]
-    training = metadata.get("training", {})
-    dataset = metadata.get("dataset", {})
-    metrics = metadata.get("metrics", {})
+    if metadata.get("task") == "image-to-image":
+        shape = "x".join(str(d) for d in metadata.get("source_shape") or [])
+        return (
+            "from keras_gans import zoo\n\n"
+            f'model = zoo.load_gan("{name}")  # zoo.load() gives the a -> b generator\n'
+            f"out = model.translate(images)  # images: (N, {shape.replace('x', ', ')}) "
+            "floats in [-1, 1]\n"
+        ), "![input | translation | true target, held-out test emoji](samples.png)\n", ""
     conditional = metadata.get("num_classes") is not None
     usage = (
         "import numpy as np\n"
@@ -78,24 +91,40 @@ def model_card(metadata):
             if conditional else "images = gan.generate(16)  # numpy, in [-1, 1]\n"
         )
     )
+    return (usage, "![samples from fixed latents (numpy seed 0)](samples.png)\n",
+            f"Command line: `keras-gans sample {name} --n 64 --out grid.png`.\n")
+
+
+def _parameter_row(parameters):
+    names = [k for k in parameters if k != "all_weights"]
+    return (f"parameters ({' / '.join(n.replace('_', ' ') for n in names)})",
+            " / ".join(f"{parameters[n]:,}" for n in names))
+
+
+def model_card(metadata):
+    """README.md text for an entry's `metadata` (see `entry.build_metadata`)."""
+    name = metadata["name"]
+    training = metadata.get("training", {})
+    dataset = metadata.get("dataset", {})
+    metrics = metadata.get("metrics", {})
+    usage, picture, command = _usage(metadata)
     sections = [
         f"---\n{_front_matter(metadata).rstrip()}\n---\n",
         f"# {name}\n",
         (metadata.get("description") or
          f"A {metadata['class_name']} trained with keras-gans.") + "\n",
-        "![samples from fixed latents (numpy seed 0)](samples.png)\n",
+        picture,
         "## Use\n",
         f"```python\n{usage}```\n",
-        f"Command line: `keras-gans sample {name} --n 64 --out grid.png`.\n",
+        command,
         "## Model\n",
         _table([
             ("class", f"`keras_gans.models.{metadata['class_name']}`"),
             ("latent dimension", metadata.get("latent_dim")),
             ("classes", metadata.get("num_classes")),
+            ("input shape", "x".join(str(d) for d in metadata.get("source_shape") or [])),
             ("image shape", "x".join(str(d) for d in metadata.get("image_shape", []))),
-            ("parameters (generator / discriminator)",
-             f"{metadata['parameters']['generator']:,} / "
-             f"{metadata['parameters']['discriminator']:,}"),
+            _parameter_row(metadata["parameters"]),
             ("trained on backend", metadata.get("backend")),
             ("keras-gans / Keras", f"{metadata.get('keras_gans_version')} / "
                                    f"{metadata.get('keras_version')}"),

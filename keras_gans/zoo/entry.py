@@ -6,7 +6,9 @@
     model.weights.h5   generator, discriminator (and EMA generator) weights;
                        no optimizer state, so entries stay small
     README.md          the model card (YAML front matter for the Hub)
-    samples.png        an 8x8 grid drawn from fixed numpy latents (seed 0)
+    samples.png        an 8x8 grid drawn from fixed numpy latents (seed 0);
+                       for translation models, a grid given by the exporter
+                       (input | output | target rows)
 
 The same folder is what `publish` uploads and what `load_gan` reads back.
 """
@@ -56,10 +58,16 @@ def _count(variables):
 
 
 def _parameters(gan):
-    counts = {"generator": _count(gan.generator.weights),
-              "discriminator": _count(gan.discriminator.weights)}
+    """Weights per network (by attribute name, in network-set order)."""
+    counts = {name: _count(getattr(gan, name).weights)
+              for names in gan.network_sets.values() for name in names}
     counts["all_weights"] = _count(gan.weights)
     return counts
+
+
+def is_translation(model):
+    """True for image-to-image models (they `translate`, not `generate`)."""
+    return hasattr(model, "translate") and not hasattr(model, "latent_dim")
 
 
 def _clean_copy(gan):
@@ -91,9 +99,12 @@ def build_metadata(gan, name, dataset=None, training=None, metrics=None, descrip
         # The backend it was trained on (a run's record), else the current one.
         "backend": (training or {}).get("backend", keras.backend.backend()),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "latent_dim": int(gan.latent_dim),
+        "task": "image-to-image" if is_translation(gan) else "image-generation",
+        "latent_dim": int(gan.latent_dim) if hasattr(gan, "latent_dim") else None,
         "num_classes": getattr(gan, "num_classes", None),
-        "image_shape": [int(d) for d in gan.generator.output_shape[1:]],
+        "image_shape": [int(d) for d in gan.sampler.output_shape[1:]],
+        "source_shape": ([int(d) for d in gan.sampler.input_shape[1:]]
+                         if is_translation(gan) else None),
         "parameters": _parameters(gan),
         "dataset": dataset or {},
         "training": training or {},
@@ -103,8 +114,11 @@ def build_metadata(gan, name, dataset=None, training=None, metrics=None, descrip
 
 
 def save_entry(gan, folder, name=None, dataset=None, training=None, metrics=None,
-               description="", overwrite=False):
+               description="", overwrite=False, grid=None):
     """Writes `gan` as a zoo entry folder (see the module docstring).
+
+    `grid` (images in [-1, 1], shown 6 per row) replaces the default sample
+    grid; translation models, which have no latents, need it.
 
     A new folder appears whole or not at all (written beside it, then
     renamed). With `overwrite=True` an existing entry's five files are
@@ -144,8 +158,18 @@ def save_entry(gan, folder, name=None, dataset=None, training=None, metrics=None
         with open(os.path.join(staging, CONFIG_FILE), "w") as f:
             json.dump(keras.saving.serialize_keras_object(gan), f, indent=2)
         clean.save_weights(os.path.join(staging, WEIGHTS_FILE))
-        latents = sample_latents(64, clean.latent_dim, seed=GRID_SEED)
-        save_grid(clean.generate(latents=latents), os.path.join(staging, GRID_FILE), scale=2)
+        grid_path = os.path.join(staging, GRID_FILE)
+        if grid is not None:
+            save_grid(np.asarray(grid), grid_path, columns=6, scale=2)
+        elif is_translation(clean):
+            raise ValueError(
+                f"{type(gan).__name__} translates images and has no latents to draw a "
+                "sample grid from: pass grid=<images in [-1, 1]> (e.g. input | output "
+                "| target rows)."
+            )
+        else:
+            latents = sample_latents(64, clean.latent_dim, seed=GRID_SEED)
+            save_grid(clean.generate(latents=latents), grid_path, scale=2)
         metadata = build_metadata(clean, name, dataset, training, metrics, description)
         metadata["weights_sha256"] = sha256_of(os.path.join(staging, WEIGHTS_FILE))
         with open(os.path.join(staging, METADATA_FILE), "w") as f:
