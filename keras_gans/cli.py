@@ -1,4 +1,5 @@
-"""The `keras-gans` command line: train, finetune, sample, evaluate, list, export, publish."""
+"""The `keras-gans` command line: train, finetune, sample, translate, evaluate, list,
+export, publish."""
 import argparse
 import inspect
 import json
@@ -97,6 +98,19 @@ def _add_finetune(sub):
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--verbose", type=int, default=1)
     p.set_defaults(func=finetune)
+
+
+def _add_translate(sub):
+    p = sub.add_parser("translate", help="translate a folder of images with a pix2pix or "
+                                         "CycleGAN model")
+    p.add_argument("model", help="a zoo name, hf://org/name[@revision], an entry folder or a "
+                                 ".keras file of a translation model")
+    p.add_argument("--input", required=True, help="folder of images to translate")
+    p.add_argument("--out", required=True, help="folder for the translated PNGs (created)")
+    p.add_argument("--direction", default="a2b", help="a2b, or b2a for CycleGAN")
+    p.add_argument("--grid", default=None,
+                   help="also write an input | output grid PNG here (up to 32 images)")
+    p.set_defaults(func=translate)
 
 
 def _add_list(sub):
@@ -201,6 +215,13 @@ def train(args):
     _check_out(args)
     _seed_everything(args.seed)
     model_class = models.get_class(args.model)
+    if hasattr(model_class, "translate"):
+        raise SystemExit(
+            f"error: {model_class.__name__} translates images and trains on pairs of image "
+            "sets, which `keras-gans train` (one dataset) does not load; train it from Python "
+            "(see README, Image-to-image translation), e.g. python benchmarks/"
+            "translation_emoji.py train pix2pix-twitter2google."
+        )
     accepted = _constructor_arguments(model_class)
     conditional = "num_classes" in accepted
     loaded = datasets.load(args.dataset, split="train", labels=conditional)
@@ -380,6 +401,9 @@ def sample(args):
     if args.n < 1:
         raise SystemExit("error: --n must be at least 1.")
     model = _load_generator(args.path)
+    if hasattr(model, "translate"):
+        raise SystemExit(f"error: {args.path} is an image-to-image model with no latents to "
+                         "sample; use `keras-gans translate MODEL --input DIR --out DIR`.")
     options = {}
     if args.labels is not None:
         if "labels" not in inspect.signature(getattr(model, "generate", sample)).parameters:
@@ -416,6 +440,41 @@ def sample(args):
         images = model.predict(latents, verbose=0)
     save_grid(images, args.out, columns=columns, scale=args.scale)
     print(f"Wrote {len(images)} samples to {args.out}.")
+
+
+def translate(args):
+    from PIL import Image
+
+    from keras_gans import datasets
+    from keras_gans.utils import save_grid
+    from keras_gans.utils.images import to_uint8
+
+    model = _load_generator(args.model)
+    if not hasattr(model, "translate"):
+        raise SystemExit(f"error: {args.model} is a {type(model).__name__}, not a translation "
+                         "model (pix2pix or CycleGAN); use `keras-gans sample` for generators.")
+    names = getattr(model, "generator_names", {})
+    if args.direction not in names:
+        raise SystemExit(f"error: {type(model).__name__} translates {sorted(names)}, "
+                         f"not {args.direction!r}.")
+    generator = getattr(model, names[args.direction])
+    height, width, channels = (int(d) for d in generator.input_shape[1:])
+    found = datasets.from_directory(args.input, image_size=(height, width), channels=channels,
+                                    labels=None)
+    outputs = model.translate(found.images, direction=args.direction)
+    os.makedirs(args.out, exist_ok=True)
+    for name, image in zip(found.files, to_uint8(outputs)):
+        target = os.path.join(args.out, os.path.splitext(name)[0] + ".png")
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(target)
+    print(f"Translated {len(outputs)} images ({args.direction}) into {args.out}"
+          + (f"; skipped {len(found.skipped)} unreadable files" if found.skipped else "") + ".")
+    if args.grid:
+        shown = found.images[:32]
+        if shown.shape[-1] != outputs.shape[-1]:
+            shown = np.repeat(shown, outputs.shape[-1], -1)
+        pairs = np.stack([shown, outputs[:32]], 1).reshape((-1,) + outputs.shape[1:])
+        print(f"Wrote {save_grid(pairs, args.grid, columns=8, scale=2)} (input | output).")
 
 
 def interpolation_latents(rows, steps, latent_dim, seed=0, truncation=None):
@@ -490,6 +549,7 @@ def build_parser():
     _add_sample(sub)
     _add_evaluate(sub)
     _add_finetune(sub)
+    _add_translate(sub)
     _add_list(sub)
     _add_publish(sub)
     _add_export(sub)

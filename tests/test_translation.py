@@ -314,3 +314,41 @@ def test_translation_zoo_entry_round_trip(tmp_path):
     assert "pipeline_tag: image-to-image" in card
     assert "Cycle reconstruction L1 (a -> b -> a) | 0.3 |" in card
     assert "parameters (generator ab / generator ba / discriminator a / discriminator b)" in card
+
+
+def test_cli_translates_a_folder_and_explains_misuse(tmp_path, capsys):
+    from PIL import Image
+
+    from keras_gans import cli
+
+    model = Pix2Pix(image_shape=SHAPE, base_filters=4)
+    model.compile()
+    path = str(tmp_path / "p2p.keras")
+    model.save(path)
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    for i, name in enumerate(["a.png", "sub/b.jpg", "c.png"]):
+        Image.new("RGBA", (24, 24), (40 * i, 80, 120, 255)).convert(
+            "RGB" if name.endswith("jpg") else "RGBA").save(tmp_path / "in" / name)
+    (tmp_path / "in" / "broken.png").write_bytes(b"not a png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert cli.main(["translate", path, "--input", str(tmp_path / "in"), "--out",
+                         str(tmp_path / "out"), "--grid", str(tmp_path / "grid.png")]) == 0
+    written = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.png"))
+    assert written == ["a.png", "c.png", "sub/b.png"]
+    image = np.asarray(Image.open(tmp_path / "out" / "a.png"))
+    expected = model.translate(datasets.from_directory(tmp_path / "in" / "sub", image_size=16,
+                                                       channels=3).images)
+    assert image.shape == (16, 16, 3)
+    got = np.asarray(Image.open(tmp_path / "out" / "sub" / "b.png")).astype("float32") / 127.5 - 1
+    assert np.abs(got - expected[0]).max() < 2 / 127.5 + 1e-6
+    assert (tmp_path / "grid.png").exists()
+    assert "skipped 1 unreadable" in capsys.readouterr().out
+    for argv, message in [
+        (["translate", path, "--input", str(tmp_path / "in"), "--out", "x", "--direction", "b2a"],
+         "translates ['a2b']"),
+        (["sample", path], "use `keras-gans translate"),
+        (["train", "cyclegan", "--out", str(tmp_path / "run")], "train it from Python"),
+    ]:
+        with pytest.raises(SystemExit, match=message.replace("[", r"\[").replace("]", r"\]")):
+            cli.main(argv)

@@ -54,6 +54,10 @@ class TranslationModel(AdversarialModel):
         a, b, _ = keras.utils.unpack_x_y_sample_weight(data)
         if b is None and isinstance(a, (tuple, list)) and len(a) == 2:
             a, b = a
+        self._check_pair(a, b)
+        return ops.cast(a, self.compute_dtype), ops.cast(b, self.compute_dtype)
+
+    def _check_pair(self, a, b):
         if b is None:
             raise ValueError(
                 f"{type(self).__name__} trains on pairs of image batches: call "
@@ -61,7 +65,6 @@ class TranslationModel(AdversarialModel):
             )
         self._check(a, self.source_shape, "a (source)")
         self._check(b, self.target_shape, "b (target)")
-        return ops.cast(a, self.compute_dtype), ops.cast(b, self.compute_dtype)
 
     def _check(self, images, expected, side):
         shape = _shape_tail(images.shape)
@@ -83,13 +86,7 @@ class TranslationModel(AdversarialModel):
         of `(a, b)` batches. Array input is checked before any step runs."""
         if hasattr(x, "shape") and not isinstance(x, (tuple, list)):
             self._assert_compile_called("fit()")
-            if y is None:
-                raise ValueError(
-                    f"{type(self).__name__} trains on pairs of image batches: call "
-                    "fit(a_images, b_images) or pass a dataset yielding (a, b)."
-                )
-            self._check(x, self.source_shape, "a (source)")
-            self._check(y, self.target_shape, "b (target)")
+            self._check_pair(x, y)
             if len(x) != len(y):
                 raise ValueError(f"fit() got {len(x)} a images but {len(y)} b images.")
         return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
