@@ -8,7 +8,9 @@ an edges -> Google-emoji pix2pix, each for a fixed CPU budget.
 scores every trained run on the 401 held-out test pairs (see
 `keras_gans.metrics.translation_report`) and writes
 benchmarks/results/translation_emoji.{json,md} and the grids in
-examples/translation/. Needs the emoji data (bash scripts/fetch_emoji.sh).
+examples/translation/; `export` writes the pix2pix and CycleGAN runs as zoo
+entries (zoo/pix2pix-emoji-twitter2google, zoo/cyclegan-emoji-twitter-google).
+Needs the emoji data (bash scripts/fetch_emoji.sh).
 """
 import argparse
 import json
@@ -86,6 +88,7 @@ def evaluate(names):
     import keras
     import numpy as np
 
+    from keras_gans import models  # noqa: F401  (registers the classes for load_model)
     from keras_gans.metrics import translation_report
     from keras_gans.utils import save_grid
 
@@ -111,6 +114,74 @@ def evaluate(names):
         print(name, json.dumps(report, indent=1))
     write_result("translation_emoji.json", {"machine": machine(), "results": results})
     write_markdown(results)
+
+
+ZOO_NAMES = {  # benchmark run -> zoo entry
+    "pix2pix-twitter2google": "pix2pix-emoji-twitter2google",
+    "cyclegan-twitter-google": "cyclegan-emoji-twitter-google",
+}
+DESCRIPTIONS = {
+    "pix2pix-twitter2google": (
+        "pix2pix (Isola et al. 2017; U-Net of depth 4, base width 32, 16x16 PatchGAN) "
+        "translating Twitter's Twemoji art into Google's Noto emoji style, 64x64 RGB, "
+        "trained on the 3,385 aligned training pairs of npm emoji-datasource 16.0.0."),
+    "cyclegan-twitter-google": (
+        "CycleGAN (Zhu et al. 2017; ResNet generators with 6 blocks, base width 16, "
+        "16x16 PatchGANs, LSGAN, cycle 10, identity 0.5, image pool 50) between Twitter's "
+        "Twemoji and Google's Noto emoji styles, 64x64 RGB, trained on the 3,385 training "
+        "emoji of each style shuffled independently (it never saw a pair)."),
+}
+
+
+def export(names):
+    """Writes the trained runs as zoo entries (zoo/<entry>/) with their
+    test-pair metrics from benchmarks/results/translation_emoji.json."""
+    import keras
+    import numpy as np
+
+    from keras_gans import models  # noqa: F401  (registers the classes for load_model)
+    from keras_gans.zoo import entry
+    from keras_gans.zoo.entry import machine_description
+
+    with open(os.path.join(ROOT, "benchmarks", "results", "translation_emoji.json")) as f:
+        measured = json.load(f)["results"]
+    for name in names:
+        if name not in ZOO_NAMES or name not in measured:
+            print(f"skipping {name}: no zoo name or not evaluated")
+            continue
+        model = keras.saving.load_model(os.path.join(RUNS, name, "model.keras"))
+        _, _, _, source, target = SETUPS[name]
+        a, b = load_side(source, "test"), load_side(target, "test")
+        rows = np.random.default_rng(0).choice(len(a), 16, replace=False)
+        grid = np.stack([a[rows], model.translate(a[rows]), b[rows]], 1).reshape((-1,) + b.shape[1:])
+        test, run = measured[name]["test"], measured[name]["training"]
+        metrics = {key: test[key] for key in ("l1", "ssim", "kid", "kid_std", "cycle_l1")
+                   if key in test}
+        metrics.update({f"identity_{k}": v for k, v in test["identity"].items()
+                        if k in ("l1", "ssim", "kid")})
+        metrics["protocol_text"] = (
+            f"on the {test['n']} held-out test pairs; KID: {test['kid_protocol']}")
+        metrics["command"] = f"python benchmarks/translation_emoji.py evaluate {name}"
+        folder = os.path.join(ROOT, "zoo", ZOO_NAMES[name])
+        entry.save_entry(
+            model, folder, name=ZOO_NAMES[name], grid=grid, overwrite=True,
+            description=DESCRIPTIONS[name], metrics=metrics,
+            dataset={"name": "emoji", "split": "train", "reference_split": "test",
+                     "source": "twitter", "target": "google", "images": run["train_images"]},
+            training={"backend": run["backend"], "steps": run["steps"],
+                      "batch_size": run["batch_size"], "cpu_seconds": run["budget_seconds"],
+                      "wall_seconds": run["wall_seconds"], "hardware": machine_description(),
+                      "recipe": f"python benchmarks/translation_emoji.py train {name} "
+                                f"--budget {run['budget_seconds']:.0f} --clock cpu"})
+        with open(os.path.join(folder, "recipe.json"), "w") as f:
+            json.dump({"model": run["model"], "dataset": "emoji", "backend": run["backend"],
+                       "description": DESCRIPTIONS[name],
+                       "commands": [metrics["command"].replace("evaluate", "train")
+                                    + f" --budget {run['budget_seconds']:.0f}",
+                                    metrics["command"],
+                                    f"python benchmarks/translation_emoji.py export {name}"]},
+                      f, indent=2)
+        print(f"wrote {folder} (weights sha256 {entry.read_metadata(folder)['weights_sha256']})")
 
 
 def write_markdown(results):
@@ -149,9 +220,13 @@ def main():
     add_clock_argument(p)
     p = sub.add_parser("evaluate")
     p.add_argument("names", nargs="*", default=sorted(SETUPS))
+    p = sub.add_parser("export")
+    p.add_argument("names", nargs="*", default=sorted(ZOO_NAMES))
     args = parser.parse_args()
     if args.command == "train":
         train(args.name, args.budget, args.clock)
+    elif args.command == "export":
+        export(args.names)
     else:
         evaluate(args.names)
 

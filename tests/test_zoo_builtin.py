@@ -24,6 +24,10 @@ from keras_gans.core import sample_latents
 out = {out!r}
 for name in zoo.list():
     gan = zoo.load_gan(name)
+    if hasattr(gan, "translate"):  # image-to-image entries translate fixed inputs
+        x = np.random.default_rng(3).uniform(-1, 1, (4,) + tuple(gan.source_shape))
+        np.save(f"{{out}}/{{name}}.npy", gan.translate(x.astype("float32")))
+        continue
     latents = sample_latents(16, gan.latent_dim, seed=3)
     options = {{"labels": np.arange(16) % gan.num_classes}} if getattr(gan, "num_classes", None) else {{}}
     np.save(f"{{out}}/{{name}}.npy", gan.generate(latents=latents, **options))
@@ -39,8 +43,13 @@ def test_embedded_entry_matches_its_pin_and_card(name):
     assert len(known.weights_sha256) == 64
     assert metadata["name"] == name
     metrics = metadata["metrics"]
-    assert metrics["fid"] > 0 and "protocol" in metrics["protocol_text"]
-    assert metrics["command"].startswith(f"python zoo/build.py {name} --measure")
+    if metadata.get("task") == "image-to-image":
+        assert metrics["l1"] > 0 and metrics["identity_l1"] > 0 and 0 < metrics["ssim"] <= 1
+        assert "KID" in metrics["protocol_text"] and "test pairs" in metrics["protocol_text"]
+        assert metrics["command"].startswith("python benchmarks/translation_emoji.py evaluate")
+    else:
+        assert metrics["fid"] > 0 and "protocol" in metrics["protocol_text"]
+        assert metrics["command"].startswith(f"python zoo/build.py {name} --measure")
     with open(os.path.join(folder, "recipe.json")) as f:
         assert json.load(f)["model"] == metadata["registered_name"].split(">")[1].lower()
 
