@@ -49,6 +49,16 @@ BUILTIN_ENTRIES = {
             "acgan-fashion-mnist", "ACGAN, Fashion-MNIST by class (28x28x1).",
             weights_sha256="fdc46de95e02cb8d40575141629372ce049c8a211699a1b262243634bd43a5bc",
         ),
+        BuiltinEntry(
+            "pix2pix-emoji-twitter2google",
+            "pix2pix, Twemoji -> Noto emoji style, paired (64x64x3; keras-gans translate).",
+            weights_sha256="11501b91142a6ef9ad81be97cc330697c6062afa528b3f9d03166475a58a2079",
+        ),
+        BuiltinEntry(
+            "cyclegan-emoji-twitter-google",
+            "CycleGAN, Twemoji <-> Noto emoji styles, unpaired (64x64x3; keras-gans translate).",
+            weights_sha256="259a202635fa09d6aee08140640b8076cabba201ccc0f755cce41975cbe7fd43",
+        ),
     ]
 }
 

@@ -254,8 +254,9 @@ def info(name, revision=None):
 def list_entries():
     """Names of the built-in entries.
 
-    >>> list_entries()
-    ['acgan-fashion-mnist', 'cgan-mnist', 'dcgan-mnist', 'wgan-gp-fashion-mnist']
+    >>> list_entries()  # doctest: +NORMALIZE_WHITESPACE
+    ['acgan-fashion-mnist', 'cgan-mnist', 'cyclegan-emoji-twitter-google', 'dcgan-mnist',
+     'pix2pix-emoji-twitter2google', 'wgan-gp-fashion-mnist']
     """
     return sorted(builtin.BUILTIN_ENTRIES)
 
