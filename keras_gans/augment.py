@@ -18,7 +18,7 @@ static height and width; random parameters are drawn per image from a
 >>> import numpy as np
 >>> images = np.random.default_rng(0).uniform(-1, 1, (4, 8, 8, 3)).astype("float32")
 >>> augmented = diff_augment(images, "color,translation,cutout", seed=0)
->>> augmented.shape, bool(np.any(keras.ops.convert_to_numpy(augmented) != images))
+>>> tuple(augmented.shape), bool(np.any(keras.ops.convert_to_numpy(augmented) != images))
 ((4, 8, 8, 3), True)
 """
 import keras
@@ -376,7 +376,7 @@ class AdaptiveAugment(DiffAugment):
     ...     _ = ada.update(np.ones((10, 1), "float32"))   # D sure of everything
     >>> round(float(ada.p.numpy()), 4), float(ada.rt.numpy())
     (0.4, 1.0)
-    >>> ada(np.zeros((3, 8, 8, 1), "float32")).shape
+    >>> tuple(ada(np.zeros((3, 8, 8, 1), "float32")).shape)
     (3, 8, 8, 1)
     """
 

@@ -80,7 +80,7 @@ def gradient_penalty(critic, real, fake, alpha, target=1.0, one_sided=False):
 
     >>> import numpy as np
     >>> w = np.array([3.0, 4.0], "float32")   # a linear critic, ||w|| = 5
-    >>> critic = lambda x: keras.ops.sum(x * w, axis=1, keepdims=True)
+    >>> critic = lambda x: keras.ops.sum(keras.ops.multiply(x, w), axis=1, keepdims=True)
     >>> x = np.zeros((4, 2), "float32")
     >>> round(float(gradient_penalty(critic, x, x + 1, np.full((4, 1), 0.5))), 4)
     16.0

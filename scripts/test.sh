@@ -16,8 +16,9 @@ run() {  # name, pytest args...
 }
 for backend in tensorflow jax torch; do
   extra=()
-  # Docstring examples run once (their printed shapes are backend-neutral).
-  [ "$backend" = jax ] && extra=(--doctest-modules keras_gans)
+  # Docstring examples run once, on torch: eager, so no example pays a
+  # compile (20 s there, 95 s on TF; they pass on every backend).
+  [ "$backend" = torch ] && extra=(--doctest-modules keras_gans)
   KERAS_BACKEND=$backend run "$backend" -m "not cross_backend" tests "${extra[@]}" "$@"
 done
 run cross-backend -m cross_backend tests "$@"

@@ -33,3 +33,36 @@ def weights_of(*networks):
 
 def numpy_latents(n, dim=LATENT, seed=0):
     return np.random.default_rng(seed).standard_normal((n, dim)).astype("float32")
+
+
+def run_on_backends(code, backends=("tensorflow", "jax", "torch"), env=None, timeout=600):
+    """Runs `code` (a string, or a function of the backend giving one) in one
+    subprocess per backend, all at once (the two cores overlap one process's
+    imports with another's work). Returns {backend: CompletedProcess} with
+    text stdout/stderr; any failure fails the test with that backend's
+    stderr."""
+    import os
+    import subprocess
+    import sys
+
+    procs = {}
+    for backend in backends:
+        source = code(backend) if callable(code) else code
+        child_env = dict(os.environ if env is None else env, KERAS_BACKEND=backend)
+        procs[backend] = subprocess.Popen(
+            [sys.executable, "-c", source], env=child_env, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    outputs, failures = {}, []
+    for backend, proc in procs.items():
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            stdout, stderr = proc.communicate()
+            failures.append(f"{backend} timed out after {timeout} s:\n{stderr[-3000:]}")
+            continue
+        if proc.returncode:
+            failures.append(f"{backend} failed:\n{stderr[-3000:]}")
+        outputs[backend] = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    assert not failures, "\n".join(failures)
+    return outputs

@@ -5,11 +5,8 @@ Latents are drawn with numpy: `keras.random` differs between backends.
 """
 import json
 import os
-import subprocess
-import sys
-
-import numpy as np
 import pytest
+from helpers import run_on_backends
 
 pytestmark = pytest.mark.cross_backend
 
@@ -52,22 +49,17 @@ print("REPORT" + json.dumps(report))
 
 
 def _run(backend, code):
-    env = dict(os.environ, KERAS_BACKEND=backend)
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, f"{backend} failed:\n{result.stderr[-3000:]}"
-    return result.stdout
+    return run_on_backends(code, backends=(backend,))[backend].stdout
 
 
 def test_generators_and_gans_load_on_every_backend(tmp_path):
     root = str(tmp_path)
     for backend in BACKENDS:
         os.makedirs(os.path.join(root, backend))
-        _run(backend, SAVE.format(here=HERE, out=os.path.join(root, backend)))
-    for target in BACKENDS:
-        out = _run(target, LOAD.format(here=HERE, root=root, sources=BACKENDS))
-        report = json.loads(out.split("REPORT", 1)[1])
+    run_on_backends(lambda backend: SAVE.format(here=HERE, out=os.path.join(root, backend)))
+    loads = run_on_backends(LOAD.format(here=HERE, root=root, sources=BACKENDS))
+    for target, result in loads.items():
+        report = json.loads(result.stdout.split("REPORT", 1)[1])
         for source, diffs in report.items():
             print(f"{source} -> {target}: {diffs}")
             assert diffs["generator"] < 1e-4, (source, target, diffs)

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
+from helpers import run_on_backends
 from test_cross_backend import BACKENDS
-from test_cross_backend import _run
 
 pytestmark = pytest.mark.cross_backend
 
@@ -35,9 +35,8 @@ print("REPORT" + json.dumps(out))
 
 
 def test_penalties_agree_across_backends():
-    reports = {}
-    for backend in BACKENDS:
-        reports[backend] = json.loads(_run(backend, CODE).split("REPORT", 1)[1])
+    reports = {backend: json.loads(result.stdout.split("REPORT", 1)[1])
+               for backend, result in run_on_backends(CODE, BACKENDS).items()}
     reference = reports["tensorflow"]
     for backend, report in reports.items():
         print(backend, report["gp"], report["r1"])

@@ -8,16 +8,14 @@ benchmarks/fid_reference.py.
 import json
 import os
 import pickle
-import subprocess
-import sys
 import zipfile
 
 import numpy as np
 import pytest
 from conftest import IN_CI, require_data
+from helpers import run_on_backends
 
 from keras_gans import metrics
-from keras_gans.metrics import distribution as dist
 from keras_gans.metrics import inception
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -299,14 +297,9 @@ np.save({out!r}, np.concatenate([ext(x), ext(noisy.astype("float32"))]))
 def test_features_fid_and_kid_agree_across_backends(tmp_path):
     require_fid_weights()
     require_data("mnist")
-    features = {}
-    for backend in ("tensorflow", "jax", "torch"):
-        out = str(tmp_path / f"{backend}.npy")
-        env = dict(os.environ, KERAS_BACKEND=backend)
-        result = subprocess.run([sys.executable, "-c", CROSS.format(here=HERE, out=out)],
-                                env=env, capture_output=True, text=True, timeout=600)
-        assert result.returncode == 0, f"{backend}:\n{result.stderr[-3000:]}"
-        features[backend] = np.load(out)
+    out = {backend: str(tmp_path / f"{backend}.npy") for backend in ("tensorflow", "jax", "torch")}
+    run_on_backends(lambda backend: CROSS.format(here=HERE, out=out[backend]))
+    features = {backend: np.load(path) for backend, path in out.items()}
     base = features["tensorflow"]
     fid0 = metrics.fid_from_features(base[:4], base[4:])
     kid0 = metrics.kid_from_features(base[:4], base[4:], subsets=10)[0]

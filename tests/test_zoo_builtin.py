@@ -5,11 +5,10 @@ empty Hugging Face cache, so the embedded copies are what loads (run once).
 """
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from helpers import run_on_backends
 
 from keras_gans.zoo import builtin
 from keras_gans.zoo import entry
@@ -55,18 +54,18 @@ def test_embedded_entry_matches_its_pin_and_card(name):
 
 
 def test_entries_sample_identically_on_every_backend(tmp_path):
-    images = {}
     for backend in BACKENDS:
-        out = tmp_path / backend
-        out.mkdir()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-        env.update(KERAS_BACKEND=backend, HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"))
-        result = subprocess.run([sys.executable, "-c", SAMPLE.format(out=str(out))], env=env,
-                                capture_output=True, text=True, timeout=600)
-        assert result.returncode == 0, f"{backend}:\n{result.stderr[-3000:]}"
+        (tmp_path / backend).mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env.update(HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"))
+    results = run_on_backends(lambda backend: SAMPLE.format(out=str(tmp_path / backend)),
+                              BACKENDS, env=env)
+    images = {}
+    for backend, result in results.items():
         assert result.stderr.count("using the copy embedded in the package") == len(
-            builtin.BUILTIN_ENTRIES)
-        images[backend] = {name: np.load(out / f"{name}.npy") for name in builtin.BUILTIN_ENTRIES}
+            builtin.BUILTIN_ENTRIES), result.stderr[-3000:]
+        images[backend] = {name: np.load(tmp_path / backend / f"{name}.npy")
+                           for name in builtin.BUILTIN_ENTRIES}
     for name in builtin.BUILTIN_ENTRIES:
         for backend in ("tensorflow", "torch"):
             diff = np.max(np.abs(images[backend][name] - images["jax"][name]))

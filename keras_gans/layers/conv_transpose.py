@@ -21,7 +21,7 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
 
     >>> import numpy as np
     >>> layer = Conv2DTranspose(8, 4, strides=2, padding="same")
-    >>> layer(np.zeros((2, 7, 7, 16), "float32")).shape
+    >>> tuple(layer(np.zeros((2, 7, 7, 16), "float32")).shape)
     (2, 14, 14, 8)
     """
 

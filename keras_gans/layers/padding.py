@@ -18,7 +18,7 @@ class ReflectionPadding2D(keras.layers.Layer):
     >>> import numpy as np
     >>> x = np.arange(9, dtype="float32").reshape(1, 3, 3, 1)
     >>> y = ReflectionPadding2D(1)(x)
-    >>> y.shape, float(y[0, 0, 0, 0]), float(y[0, 1, 1, 0])
+    >>> tuple(y.shape), float(y[0, 0, 0, 0]), float(y[0, 1, 1, 0])
     ((1, 5, 5, 1), 4.0, 0.0)
     """
 
