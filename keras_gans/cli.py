@@ -50,6 +50,18 @@ def _add_checkpoint_arguments(p):
                         "resumes from the last one, at the same batch")
     p.add_argument("--keep-checkpoints", type=int, default=2, metavar="K",
                    help="how many of the newest checkpoints to keep (default 2)")
+    p.add_argument("--keep-best", choices=("kid", "fid"), default=None,
+                   help="evaluate KID or FID (FID Inception network) every --eval-every "
+                        "epochs and keep the best model in OUT/best (its checkpoint and "
+                        "generator.keras)")
+    p.add_argument("--eval-every", type=int, default=1, metavar="E",
+                   help="epochs between evaluations for --keep-best (default 1)")
+    p.add_argument("--eval-n", type=int, default=1000,
+                   help="samples per evaluation for --keep-best (default 1000)")
+    p.add_argument("--eval-reference", default=None, metavar="DIR_OR_DATASET",
+                   help="held-out real images for --keep-best: a folder, or a dataset name "
+                        "(its test split, 2,000 images). train: default its --dataset; "
+                        "finetune: required, and not the --data folder")
 
 
 def _add_sample(sub):
@@ -181,6 +193,7 @@ def _check_out(args):
 
     if args.checkpoint_every < 0 or args.keep_checkpoints < 1:
         raise SystemExit("error: --checkpoint-every must be >= 0 and --keep-checkpoints >= 1.")
+    _check_best_arguments(args)
     folder = os.path.join(args.out, "checkpoints")
     if args.overwrite:
         import shutil
@@ -198,6 +211,48 @@ def _check_out(args):
             f"error: {args.out} holds the checkpoints of an unfinished run (last: {last}); "
             "pass the same --checkpoint-every to resume it, or --overwrite to start over."
         )
+
+
+def _check_best_arguments(args):
+    if not args.keep_best:
+        return
+    from keras_gans.datasets import KNOWN_DATASETS
+
+    if args.eval_every < 1 or args.eval_n < 2:
+        raise SystemExit("error: --eval-every must be >= 1 and --eval-n >= 2.")
+    data = getattr(args, "data", None)
+    if args.eval_reference is None:
+        if data is not None:
+            raise SystemExit(
+                "error: --keep-best needs --eval-reference DIR: a held-out folder of images "
+                "like yours that training does not see (scored against the training folder, "
+                "the best model would be the one that memorised it).")
+        args.eval_reference = args.dataset
+    if args.eval_reference in KNOWN_DATASETS:
+        return
+    if not os.path.isdir(args.eval_reference):
+        raise SystemExit(
+            f"error: --eval-reference {args.eval_reference!r} is neither a folder nor a dataset "
+            f"({', '.join(KNOWN_DATASETS)}).")
+    if data is not None and os.path.samefile(args.eval_reference, data):
+        raise SystemExit(
+            "error: --eval-reference is the training folder; give held-out images (the best "
+            "model would otherwise be the one that memorised the training folder).")
+
+
+def _best_callbacks(args):
+    """EvaluationCallback then BestCheckpoint (it reads the logged value)."""
+    if not args.keep_best:
+        return []
+    from keras_gans.checkpoint import BestCheckpoint
+    from keras_gans.metrics import EvaluationCallback
+
+    evaluation = EvaluationCallback(
+        every=args.eval_every, n=args.eval_n, metrics=(args.keep_best,),
+        reference=args.eval_reference, n_reference=2000, seed=args.seed,
+        verbose=1 if args.verbose else 0)
+    return [evaluation, BestCheckpoint(os.path.join(args.out, "best"), monitor=args.keep_best,
+                                       verbose=1 if args.verbose else 0)]
 
 
 def _seed_everything(seed):
@@ -285,7 +340,8 @@ def _fit_and_save(gan, data, steps, args, description, record):
         f"Training {type(gan).__name__} on {description} for up to {args.epochs} x {steps} "
         f"steps of batch {args.batch_size}, backend {keras.backend.backend()}."
     )
-    callbacks = [grids]
+    best_callbacks = _best_callbacks(args)
+    callbacks = [grids] + best_callbacks
     if args.time_budget is not None:
         spent = checkpoint.seconds[args.clock] if checkpoint else 0.0
         callbacks.append(TimeBudget(args.time_budget, clock=args.clock, spent=spent))
@@ -323,6 +379,13 @@ def _fit_and_save(gan, data, steps, args, description, record):
     if checkpoint is not None:
         record.update(checkpoint_every=args.checkpoint_every, resumed_from_step=resumed,
                       checkpoint=checkpoint.last_path)
+    best = best_callbacks[-1] if best_callbacks else None
+    if best is not None and best.best is not None:
+        record["best"] = {"monitor": args.keep_best, "value": best.best,
+                          "reference": args.eval_reference, "samples": args.eval_n,
+                          "path": best.best_path}
+        print(f"Best {args.keep_best.upper()} {best.best:.5g}: {best.best_path} "
+              "(its generator.keras samples with keras-gans sample).")
     with open(os.path.join(args.out, "history.json"), "w") as f:
         json.dump(record, f, indent=2)
     plot_history(history.history, os.path.join(args.out, "losses.png"))

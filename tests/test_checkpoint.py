@@ -378,3 +378,38 @@ def test_cli_refuses_to_mix_a_checkpointed_run_with_a_fresh_one(tmp_path):
     parser = cli.build_parser()
     assert parser.parse_args(["finetune", "x", "--data", "d", "--out", "o",
                               "--checkpoint-every", "5"]).checkpoint_every == 5
+
+
+def test_cli_keep_best_writes_the_lowest_kid_model(tmp_path, monkeypatch):
+    require_data("mnist")
+    # The stand-in features must not reach the real feature cache.
+    monkeypatch.setenv(inception.CACHE_ENV_VAR, str(tmp_path / "cache"))
+    monkeypatch.setattr(inception, "get_extractor", lambda *args, **kwargs: _pixel_features)
+    out = str(tmp_path / "run")
+    assert cli.main(["train", "dcgan", "--dataset", "mnist", "--epochs", "3",
+                     "--steps-per-epoch", "2", "--batch-size", "8", "--latent-dim", "8",
+                     "--base-filters", "4", "--samples", "4", "--verbose", "0",
+                     "--keep-best", "kid", "--eval-n", "16", "--out", out]) == 0
+    with open(os.path.join(out, "history.json")) as f:
+        record = json.load(f)
+    kids = record["history"]["kid"]
+    assert len(kids) == 3 and all(np.isfinite(kids))
+    assert record["best"]["value"] == pytest.approx(min(kids))
+    assert record["best"]["reference"] == "mnist"
+    manifest = checkpoint.read_manifest(os.path.join(out, "best"))
+    assert manifest["epoch"] == int(np.argmin(kids)) + 1
+    generator = os.path.join(record["best"]["path"], "generator.keras")
+    grid = str(tmp_path / "best.png")
+    assert cli.main(["sample", generator, "--n", "4", "--out", grid]) == 0
+    assert os.path.getsize(grid) > 0
+
+    images = tmp_path / "mine"
+    images.mkdir()
+    finetune = ["finetune", "dcgan-mnist", "--data", str(images), "--keep-best", "kid",
+                "--out", str(tmp_path / "tuned")]
+    with pytest.raises(SystemExit, match="needs --eval-reference DIR"):
+        cli.main(finetune)
+    with pytest.raises(SystemExit, match="is the training folder"):
+        cli.main(finetune + ["--eval-reference", str(images)])
+    with pytest.raises(SystemExit, match="neither a folder nor a dataset"):
+        cli.main(finetune + ["--eval-reference", str(tmp_path / "nowhere")])
