@@ -137,6 +137,17 @@ def test_n_critic_steps_and_the_real_batches_they_consume():
     assert int(gan.optimizer["g"].iterations) == 2
 
 
+def test_array_input_runs_one_step_per_batch_partial_batch_included():
+    # On TF, arrays go through Keras's own tf.data pipeline with autotuning
+    # off (backend.prepare_fit_input); the step count must be Keras's.
+    gan = tiny_dcgan()
+    gan.compile()
+    history = gan.fit(noise_images(100), batch_size=64, epochs=2, verbose=0)
+    assert int(gan.optimizer["d"].iterations) == 4
+    assert int(gan.optimizer.iterations) == 4
+    assert len(history.history["d_loss"]) == 2
+
+
 def test_latents_come_from_the_carried_seed_generator():
     gan = compiled_tiny_dcgan()
     state = gan.seed_generator.state.numpy().copy()

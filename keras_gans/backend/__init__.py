@@ -31,6 +31,9 @@ offers a narrow interface, implemented once per backend:
   the other backends.
 - `conv_transpose(...)`: `keras.ops.conv_transpose` with a fast weight
   gradient where the backend's default one is slow (XLA on CPU).
+- `prepare_fit_input(x, y, batch_size, fit_kwargs)`: the input `fit()`
+  iterates, in the backend's fastest form (TF: numpy arrays through
+  Keras's own tf.data pipeline with autotuning off); unchanged elsewhere.
 - `global_rng_states()` / `set_global_rng_states(states)`: the backend's
   process-global RNG state that a train step may draw from, as a dict of
   numpy arrays, for checkpoints (torch: unseeded Dropout; empty elsewhere,
@@ -66,6 +69,8 @@ scale_loss_for_distribution = _impl.scale_loss_for_distribution
 draw_for_replica = _impl.draw_for_replica
 replicas_in_sync = _impl.replicas_in_sync
 SYNCHRONIZES_BATCH_NORM = _impl.SYNCHRONIZES_BATCH_NORM
+prepare_fit_input = getattr(_impl, "prepare_fit_input",
+                            lambda x, y, batch_size, kwargs: (x, y, batch_size, kwargs))
 global_rng_states = getattr(_impl, "global_rng_states", dict)
 set_global_rng_states = getattr(_impl, "set_global_rng_states", lambda states: None)
 

@@ -1,6 +1,9 @@
 """TensorFlow implementation of the backend seam (graph mode under tf.function)."""
+import numpy as np
 import tensorflow as tf
 from keras import ops
+
+from keras_gans.backend.tf_data import no_autotune
 
 
 def value_and_grad(loss_fn, variables):
@@ -87,3 +90,30 @@ def differentiable_grad(fn, values):
     grads = tape.gradient(loss, values)
     grads = [tf.zeros_like(v) if g is None else g for g, v in zip(grads, values)]
     return loss, grads
+
+
+# fit() arguments that Keras's array path handles and a dataset cannot take.
+_ARRAY_ONLY = ("validation_split", "sample_weight", "class_weight", "steps_per_epoch")
+
+
+def prepare_fit_input(x, y, batch_size, kwargs):
+    """Numpy arrays -> Keras's own tf.data pipeline for them (the same
+    batches and shuffling), with autotuning off (see `no_autotune`).
+    Anything else is returned as given."""
+    leaves = tf.nest.flatten((x, y))
+    if (not all(leaf is None or isinstance(leaf, np.ndarray) for leaf in leaves)
+            or any(kwargs.get(key) is not None for key in _ARRAY_ONLY)):
+        return x, y, batch_size, kwargs
+    try:
+        from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+    except ImportError:  # another Keras layout: its own pipeline, unchanged
+        return x, y, batch_size, kwargs
+    adapter = ArrayDataAdapter(x, y, batch_size=batch_size or 32,
+                               shuffle=kwargs.get("shuffle", True))
+    # The dataset shuffles itself each epoch; Keras warns if asked to.
+    kwargs = dict(kwargs, shuffle=False)
+    # Keras's array path knows its step count; the dataset alone does not
+    # (unknown cardinality makes Keras run one step past the end).
+    dataset = adapter.get_tf_dataset().apply(
+        tf.data.experimental.assert_cardinality(adapter.num_batches))
+    return no_autotune(dataset), None, None, kwargs

@@ -267,6 +267,7 @@ class AdversarialModel(keras.Model):
         if not _check_array_input(x):
             # Datasets shuffle themselves; Keras warns if asked to.
             kwargs.setdefault("shuffle", False)
+        x, y, batch_size, kwargs = backend.prepare_fit_input(x, y, batch_size, kwargs)
         guard = backend.fit_guard(self)
         if guard is not None:
             kwargs["callbacks"] = list(kwargs.get("callbacks") or []) + [guard]
