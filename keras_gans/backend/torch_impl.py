@@ -1,4 +1,5 @@
 """PyTorch implementation of the backend seam (eager autograd)."""
+import keras
 import torch
 from keras import ops
 
@@ -41,7 +42,45 @@ def sync_model_state(model):
     """Variables are always current outside JAX."""
 
 
-conv_transpose = ops.conv_transpose
+def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
+                   data_format=None, dilation_rate=1):
+    """`ops.conv_transpose`, computing only the window it keeps.
+
+    Keras's torch version runs torch's transposed convolution unpadded and
+    slices the result (the DCGAN's 4x4 stride-2 "same" layers: 30x30
+    computed for 28x28 kept, then a copy). When the slice is what torch's
+    own `padding` (both sides) plus `output_padding` (right side) express,
+    pass those instead: the same numbers, less work. Anything else goes to
+    `ops.conv_transpose`.
+    """
+    from keras.src.backend.common.backend_utils import (
+        compute_conv_transpose_output_crops_for_torch as output_crops,
+    )
+
+    inputs, kernel = ops.convert_to_tensor(inputs), ops.convert_to_tensor(kernel)
+    strides = _pair(strides)
+    dilation = _pair(dilation_rate)
+    channels_last = (data_format or keras.config.image_data_format()) == "channels_last"
+    crops = None
+    if inputs.ndim == 4:
+        crops = output_crops(input_shape=inputs.shape, kernel_shape=kernel.shape,
+                             strides=strides, padding=padding,
+                             output_padding=output_padding, dilation_rate=dilation)
+    # torch's output_padding must be smaller than the stride or the dilation.
+    if crops is None or not all(0 <= right <= left and left - right < max(s, d)
+                                for (left, right), s, d in zip(crops, strides, dilation)):
+        return ops.conv_transpose(inputs, kernel, strides, padding, output_padding,
+                                  data_format, dilation_rate)
+    x = inputs.permute(0, 3, 1, 2) if channels_last else inputs
+    y = torch.nn.functional.conv_transpose2d(
+        x, kernel.permute(3, 2, 0, 1), stride=strides,
+        padding=[left for left, _ in crops],
+        output_padding=[left - right for left, right in crops], dilation=dilation)
+    return y.permute(0, 2, 3, 1) if channels_last else y
+
+
+def _pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (int(value), int(value))
 
 
 def differentiable_grad(fn, values):
