@@ -35,7 +35,10 @@ def numpy_latents(n, dim=LATENT, seed=0):
     return np.random.default_rng(seed).standard_normal((n, dim)).astype("float32")
 
 
-def run_on_backends(code, backends=("tensorflow", "jax", "torch"), env=None, timeout=600):
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def run_on_backends(code, backends=BACKENDS, env=None, timeout=600):
     """Runs `code` (a string, or a function of the backend giving one) in one
     subprocess per backend, all at once (the two cores overlap one process's
     imports with another's work). Returns {backend: CompletedProcess} with
@@ -66,3 +69,10 @@ def run_on_backends(code, backends=("tensorflow", "jax", "torch"), env=None, tim
         outputs[backend] = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     assert not failures, "\n".join(failures)
     return outputs
+
+
+def report_of(stdout):
+    """The JSON a test's subprocess printed after "REPORT"."""
+    import json
+
+    return json.loads(stdout.split("REPORT", 1)[1])

@@ -3,14 +3,15 @@
 Each backend runs in its own subprocess (KERAS_BACKEND is read at import).
 Latents are drawn with numpy: `keras.random` differs between backends.
 """
-import json
 import os
+
 import pytest
+from helpers import BACKENDS
+from helpers import report_of
 from helpers import run_on_backends
 
 pytestmark = pytest.mark.cross_backend
 
-BACKENDS = ("tensorflow", "jax", "torch")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 SAVE = """
@@ -48,10 +49,6 @@ print("REPORT" + json.dumps(report))
 """
 
 
-def _run(backend, code):
-    return run_on_backends(code, backends=(backend,))[backend].stdout
-
-
 def test_generators_and_gans_load_on_every_backend(tmp_path):
     root = str(tmp_path)
     for backend in BACKENDS:
@@ -59,7 +56,7 @@ def test_generators_and_gans_load_on_every_backend(tmp_path):
     run_on_backends(lambda backend: SAVE.format(here=HERE, out=os.path.join(root, backend)))
     loads = run_on_backends(LOAD.format(here=HERE, root=root, sources=BACKENDS))
     for target, result in loads.items():
-        report = json.loads(result.stdout.split("REPORT", 1)[1])
+        report = report_of(result.stdout)
         for source, diffs in report.items():
             print(f"{source} -> {target}: {diffs}")
             assert diffs["generator"] < 1e-4, (source, target, diffs)

@@ -1,11 +1,10 @@
 """Penalties and spectral normalization give the same numbers on every
 backend for the same weights and inputs (run once, not per backend)."""
-import json
-
 import numpy as np
 import pytest
+from helpers import BACKENDS
+from helpers import report_of
 from helpers import run_on_backends
-from test_cross_backend import BACKENDS
 
 pytestmark = pytest.mark.cross_backend
 
@@ -35,7 +34,7 @@ print("REPORT" + json.dumps(out))
 
 
 def test_penalties_agree_across_backends():
-    reports = {backend: json.loads(result.stdout.split("REPORT", 1)[1])
+    reports = {backend: report_of(result.stdout)
                for backend, result in run_on_backends(CODE, BACKENDS).items()}
     reference = reports["tensorflow"]
     for backend, report in reports.items():

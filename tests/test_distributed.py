@@ -13,12 +13,11 @@ MirroredStrategy each replica keeps its rows of a global draw
 (`backend.draw_for_replica`), so both runs draw the same numbers. SGD is
 used because Adam would hide a wrong gradient scale.
 """
-import json
 import os
-import subprocess
-import sys
 
 import pytest
+from helpers import report_of
+from helpers import run_on_backends
 
 pytestmark = pytest.mark.cross_backend
 
@@ -98,12 +97,7 @@ print("REPORT" + json.dumps(report))
 
 def _run(backend):
     code = SCRIPT.format(setup=SETUP[backend], here=HERE, backend=backend)
-    env = dict(os.environ, KERAS_BACKEND=backend)
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, f"{backend} failed:\n{result.stderr[-3000:]}"
-    return json.loads(result.stdout.split("REPORT", 1)[1])
+    return report_of(run_on_backends(code, (backend,))[backend].stdout)
 
 
 @pytest.mark.parametrize("backend", ["jax", "tensorflow"])

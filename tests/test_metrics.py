@@ -13,6 +13,7 @@ import zipfile
 import numpy as np
 import pytest
 from conftest import IN_CI, require_data
+from helpers import BACKENDS
 from helpers import run_on_backends
 
 from keras_gans import metrics
@@ -297,7 +298,7 @@ np.save({out!r}, np.concatenate([ext(x), ext(noisy.astype("float32"))]))
 def test_features_fid_and_kid_agree_across_backends(tmp_path):
     require_fid_weights()
     require_data("mnist")
-    out = {backend: str(tmp_path / f"{backend}.npy") for backend in ("tensorflow", "jax", "torch")}
+    out = {backend: str(tmp_path / f"{backend}.npy") for backend in BACKENDS}
     run_on_backends(lambda backend: CROSS.format(here=HERE, out=out[backend]))
     features = {backend: np.load(path) for backend, path in out.items()}
     base = features["tensorflow"]

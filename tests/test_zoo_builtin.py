@@ -8,13 +8,13 @@ import os
 
 import numpy as np
 import pytest
+from helpers import BACKENDS
 from helpers import run_on_backends
 
 from keras_gans.zoo import builtin
 from keras_gans.zoo import entry
 
 pytestmark = pytest.mark.cross_backend
-BACKENDS = ("tensorflow", "jax", "torch")
 
 SAMPLE = """
 import json, sys, numpy as np
