@@ -19,6 +19,7 @@ from keras_gans.regularizers import R1Penalty
 from keras_gans.core import sample_latents
 from keras_gans.metrics import classify_samples
 from keras_gans.models import DCGAN
+from keras_gans.networks import dcgan_discriminator
 from keras_gans.utils import plot_history
 from keras_gans.utils import save_grid
 from common import ROOT
@@ -34,6 +35,12 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps-per-epoch", type=int, default=500)
     parser.add_argument("--base-filters", type=int, default=32)
+    parser.add_argument("--d-base-filters", type=int, default=None,
+                        help="discriminator width (default: --base-filters)")
+    parser.add_argument("--d-lr", type=float, default=2e-4)
+    parser.add_argument("--g-lr", type=float, default=2e-4)
+    parser.add_argument("--beta-1", type=float, default=0.5)
+    parser.add_argument("--beta-2", type=float, default=0.999)
     parser.add_argument("--ema-decay", type=float, default=0.999,
                         help="generator EMA used for sampling (0 disables)")
     parser.add_argument("--d-batch-norm", type=int, default=1)
@@ -50,15 +57,17 @@ def main():
 
     images = datasets.load("mnist", split="train")
     data, _ = datasets.make_dataset(images, args.batch_size, seed=args.seed)
+    d_width = args.d_base_filters or args.base_filters
+    discriminator = dcgan_discriminator(
+        (28, 28, 1), d_width, batch_norm=bool(args.d_batch_norm), dropout=args.d_dropout,
+        minibatch_stddev=bool(args.minibatch_stddev))
     gan = DCGAN(image_shape=(28, 28, 1), latent_dim=100, base_filters=args.base_filters,
-                seed=args.seed, ema_decay=args.ema_decay or None,
-                discriminator_batch_norm=bool(args.d_batch_norm),
-                discriminator_dropout=args.d_dropout, loss=args.loss,
-                minibatch_stddev=bool(args.minibatch_stddev),
+                discriminator=discriminator, seed=args.seed,
+                ema_decay=args.ema_decay or None, loss=args.loss,
                 penalties=[R1Penalty(args.r1)] if args.r1 else [])
     gan.compile(
-        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        d_optimizer=keras.optimizers.Adam(args.d_lr, beta_1=args.beta_1, beta_2=args.beta_2),
+        g_optimizer=keras.optimizers.Adam(args.g_lr, beta_1=args.beta_1, beta_2=args.beta_2),
     )
     budget = TimeBudget(args.minutes * 60, clock=args.clock)
     start = time.perf_counter()
@@ -87,6 +96,9 @@ def main():
         "machine": machine(),
         "batch_size": args.batch_size,
         "base_filters": args.base_filters,
+        "discriminator_base_filters": d_width,
+        "learning_rates": {"discriminator": args.d_lr, "generator": args.g_lr},
+        "adam_betas": [args.beta_1, args.beta_2],
         "steps": budget.steps,
         "epochs_of_mnist": round(budget.steps * args.batch_size / len(images), 2),
         "wall_seconds": round(wall, 1),
