@@ -2,6 +2,7 @@
 
     KERAS_BACKEND=jax python benchmarks/variants.py quality --cpu-minutes 4
     KERAS_BACKEND=tensorflow python benchmarks/variants.py speed --seconds 30
+    KERAS_BACKEND=tensorflow python benchmarks/variants.py kid
     python benchmarks/variants.py table
 
 `quality` trains each variant on MNIST and Fashion-MNIST for `--cpu-minutes`
@@ -12,7 +13,10 @@ samples from numpy latents with the committed domain classifier: the share
 classified with probability > 0.9, and mode coverage (classes that receive
 at least 1% of the confidently classified samples, out of 10). Grids go to
 examples/variants/. `speed` measures steps/s after the first (compiling)
-epoch on the current backend. `table` merges the JSON results into
+epoch on the current backend. `kid` measures KID at N=2,000 (the
+evaluation protocol's comparison size, against the cached test-split
+features) of the samples each `quality` run saved under runs/variants/ (TF
+extracts FID features fastest here). `table` merges the JSON results into
 benchmarks/results/variants.md.
 """
 import argparse
@@ -61,6 +65,7 @@ CONDITIONAL = {
     "SGAN": dict(latent_dim=100, base_filters=32),
 }
 BATCH = 64
+KID_N = 2000
 
 
 def build(name, seed=0):
@@ -92,8 +97,14 @@ def train(name, dataset, seconds, seed=0):
     start = time.perf_counter()
     history = gan.fit(data, epochs=10_000, steps_per_epoch=100, callbacks=[budget], verbose=0)
     wall = time.perf_counter() - start
-    samples = gan.generate(latents=sample_latents(1000, gan.latent_dim, seed=123))
+    # The first 1,000 are judged by the classifier (the same latents as 1,000
+    # drawn alone); all KID_N are kept for KID.
+    samples = gan.generate(latents=sample_latents(KID_N, gan.latent_dim, seed=123))
     return gan, history, budget.steps, wall, samples
+
+
+def samples_path(name, dataset):
+    return os.path.join(ROOT, "runs", "variants", f"{name.lower()}_{dataset}.npy")
 
 
 def quality(args):
@@ -104,6 +115,8 @@ def quality(args):
             grid = os.path.join(ROOT, "examples", "variants", f"{name.lower()}_{dataset}.png")
             os.makedirs(os.path.dirname(grid), exist_ok=True)
             save_grid(samples[:64], grid, columns=8, scale=2)
+            os.makedirs(os.path.dirname(samples_path(name, dataset)), exist_ok=True)
+            np.save(samples_path(name, dataset), np.asarray(samples, dtype="float32"))
             result = {
                 "variant": name, "dataset": dataset, "backend": backend,
                 "machine": machine(), "budget_cpu_minutes": args.cpu_minutes,
@@ -111,7 +124,7 @@ def quality(args):
                 "final_losses": {
                     k: round(float(v[-1]), 4) for k, v in history.history.items()
                 },
-                **judge(samples, dataset),
+                **judge(samples[:1000], dataset),
                 "grid": os.path.relpath(grid, ROOT),
             }
             write_result(f"variants_quality_{dataset}_{name.lower()}.json", result)
@@ -139,6 +152,35 @@ def speed(args):
         write_result(f"variants_speed_{backend}_{name.lower()}.json", result)
 
 
+def kid(args):
+    """KID at N=2,000 of each saved sample set, written into its quality JSON."""
+    from keras_gans.metrics import Evaluator
+
+    for path in sorted(glob.glob(os.path.join(RESULTS, "variants_quality_*.json"))):
+        with open(path) as f:
+            result = json.load(f)
+        if result["variant"] not in args.variants or ("kid" in result and not args.again):
+            continue
+        source = samples_path(result["variant"], result["dataset"])
+        if not os.path.isfile(source):
+            print(f"skip {result['variant']} on {result['dataset']}: no {source} "
+                  "(run `quality` first)")
+            continue
+        evaluator = Evaluator(metrics=("kid",), reference=result["dataset"], split="test",
+                              n=args.n, seed=0)
+        measured = evaluator(np.load(source)[: args.n])
+        result.update(kid=float(measured["kid"]), kid_std=float(measured["kid_std"]), kid_n=args.n,
+                      kid_protocol=str(measured.protocol))
+        write_result(os.path.basename(path), result)
+
+
+def kid_cell(result):
+    if "kid" not in result:
+        return "-"
+    n = "" if result.get("kid_n", KID_N) == KID_N else f" (N={result['kid_n']})"
+    return f"{result['kid']:.4f} ± {result['kid_std']:.4f}{n}"
+
+
 def table(args):
     def load(pattern):
         return [json.load(open(p)) for p in sorted(glob.glob(os.path.join(RESULTS, pattern)))]
@@ -148,8 +190,8 @@ def table(args):
         speed_rows.setdefault(r["variant"], {})[r["backend"]] = r["steps_per_second"]
     lines = [
         "| variant | steps/s TF | steps/s JAX | steps/s torch | dataset | budget | steps "
-        "| final d_loss | final g_loss | confident share | modes covered | grid |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| final d_loss | final g_loss | confident share | modes covered | KID (N=2,000) | grid |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(load("variants_quality_*.json"), key=lambda r: (r["dataset"], r["variant"])):
         s = speed_rows.get(r["variant"], {})
@@ -159,14 +201,14 @@ def table(args):
             f"{s.get('torch', '')} | {r['dataset']} | {r['budget_cpu_minutes']} CPU-min "
             f"({r['backend']}) | {r['steps']} | {losses.get('d_loss', '')} | "
             f"{losses.get('g_loss', '')} | {r['confident_share']:.1%} | "
-            f"{r['modes_covered']}/10 | [png](../../{r['grid']}) |"
+            f"{r['modes_covered']}/10 | {kid_cell(r)} | [png](../../{r['grid']}) |"
         )
     judged = {r["variant"] for r in load("variants_quality_*.json")}
     for name in sorted(set(speed_rows) - judged):
         s = speed_rows[name]
         lines.append(
             f"| {name} | {s.get('tensorflow', '')} | {s.get('jax', '')} | "
-            f"{s.get('torch', '')} | (speed only) | | | | | | | |"
+            f"{s.get('torch', '')} | (speed only) | | | | | | | | |"
         )
     path = os.path.join(RESULTS, "variants.md")
     with open(path, "w") as f:
@@ -185,9 +227,13 @@ def main():
     s = sub.add_parser("speed")
     s.add_argument("--seconds", type=float, default=30.0)
     s.add_argument("--variants", nargs="+", default=list(VARIANTS) + list(CONDITIONAL))
+    k = sub.add_parser("kid")
+    k.add_argument("--variants", nargs="+", default=list(VARIANTS))
+    k.add_argument("--again", action="store_true", help="re-measure rows that have a KID")
+    k.add_argument("--n", type=int, default=KID_N, help="samples (the protocol's 2,000)")
     sub.add_parser("table")
     args = parser.parse_args()
-    {"quality": quality, "speed": speed, "table": table}[args.command](args)
+    {"quality": quality, "speed": speed, "kid": kid, "table": table}[args.command](args)
 
 
 if __name__ == "__main__":
