@@ -31,6 +31,10 @@ offers a narrow interface, implemented once per backend:
   the other backends.
 - `conv_transpose(...)`: `keras.ops.conv_transpose` with a fast weight
   gradient where the backend's default one is slow (XLA on CPU).
+- `batch_norm_training(x, gamma, beta, epsilon)`: training-mode
+  BatchNormalization over all axes but the last as `(outputs, mean,
+  variance)` with a fused kernel, or None where the backend has none (TF
+  and JAX fuse Keras's element-wise version themselves).
 - `prepare_fit_input(x, y, batch_size, fit_kwargs)`: the input `fit()`
   iterates, in the backend's fastest form (TF: numpy arrays through
   Keras's own tf.data pipeline with autotuning off); unchanged elsewhere.
@@ -69,6 +73,8 @@ scale_loss_for_distribution = _impl.scale_loss_for_distribution
 draw_for_replica = _impl.draw_for_replica
 replicas_in_sync = _impl.replicas_in_sync
 SYNCHRONIZES_BATCH_NORM = _impl.SYNCHRONIZES_BATCH_NORM
+batch_norm_training = getattr(_impl, "batch_norm_training",
+                              lambda inputs, gamma, beta, epsilon: None)
 prepare_fit_input = getattr(_impl, "prepare_fit_input",
                             lambda x, y, batch_size, kwargs: (x, y, batch_size, kwargs))
 global_rng_states = getattr(_impl, "global_rng_states", dict)

@@ -42,6 +42,33 @@ def sync_model_state(model):
     """Variables are always current outside JAX."""
 
 
+def batch_norm_training(inputs, gamma, beta, epsilon):
+    """Training-mode BatchNormalization over all axes but the last.
+
+    Returns `(outputs, batch_mean, batch_variance)` (biased variance, as
+    Keras's moments), or None where torch's kernel does not apply (one value
+    per channel). Keras's torch version normalizes with separate element-wise
+    ops and reductions; torch's fused kernel does the forward and backward in
+    one pass each (~2x faster on a DCGAN feature map). Channels-last data is
+    a channels-first view with channels-last strides, which the kernel
+    takes without a copy.
+    """
+    channels = inputs.shape[-1]
+    count = inputs.numel() // max(1, channels)
+    if inputs.ndim < 2 or count < 2:
+        return None
+    view = inputs if inputs.ndim == 2 else inputs.movedim(-1, 1)
+    # The kernel writes the batch statistics into "running" buffers
+    # (momentum 1); its variance there is unbiased.
+    mean = torch.zeros(channels, dtype=inputs.dtype, device=inputs.device)
+    variance = torch.ones(channels, dtype=inputs.dtype, device=inputs.device)
+    outputs = torch.nn.functional.batch_norm(
+        view, mean, variance, gamma, beta, training=True, momentum=1.0, eps=epsilon
+    )
+    outputs = outputs if inputs.ndim == 2 else outputs.movedim(1, -1)
+    return outputs, mean, variance * ((count - 1) / count)
+
+
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
                    data_format=None, dilation_rate=1):
     """`ops.conv_transpose`, computing only the window it keeps.

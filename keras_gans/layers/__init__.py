@@ -1,4 +1,5 @@
 """Reusable layers."""
+from keras_gans.layers.batch_norm import BatchNormalization
 from keras_gans.layers.batch_norm import SyncBatchNormalization
 from keras_gans.layers.conv_transpose import Conv2DTranspose
 from keras_gans.layers.image_pool import ImagePool
@@ -10,6 +11,6 @@ from keras_gans.layers.spectral_norm import SpectralConv2D
 from keras_gans.layers.spectral_norm import SpectralDense
 
 __all__ = [
-    "Conv2DTranspose", "GlobalSumPooling2D", "ImagePool", "MinibatchDiscrimination",
+    "BatchNormalization", "Conv2DTranspose", "GlobalSumPooling2D", "ImagePool", "MinibatchDiscrimination",
     "MinibatchStdDev", "ReflectionPadding2D", "SpectralConv2D", "SpectralDense", "SyncBatchNormalization",
 ]

@@ -11,6 +11,7 @@ discriminator's first block and both networks' ends.
 import keras
 from keras import layers
 
+from keras_gans.layers import BatchNormalization
 from keras_gans.layers import Conv2DTranspose
 from keras_gans.layers import MinibatchStdDev
 from keras_gans.layers import SyncBatchNormalization
@@ -36,7 +37,7 @@ def _batch_norm(synchronized, name):
     of tf.distribute replicas (see `SyncBatchNormalization`)."""
     if synchronized:
         return SyncBatchNormalization(name=name)
-    return layers.BatchNormalization(name=name)
+    return BatchNormalization(name=name)
 
 
 def _check_image_shape(image_shape):

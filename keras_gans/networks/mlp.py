@@ -4,6 +4,8 @@ import math
 import keras
 from keras import layers
 
+from keras_gans.layers import BatchNormalization
+
 
 def mlp_generator(image_shape=(28, 28, 1), latent_dim=100, units=(256, 512, 1024),
                   name="generator"):
@@ -16,7 +18,7 @@ def mlp_generator(image_shape=(28, 28, 1), latent_dim=100, units=(256, 512, 1024
     x = latents
     for i, width in enumerate(units):
         x = layers.Dense(width, name=f"dense{i + 1}")(x)
-        x = layers.BatchNormalization(name=f"bn{i + 1}")(x)
+        x = BatchNormalization(name=f"bn{i + 1}")(x)
         x = layers.ReLU()(x)
     x = layers.Dense(math.prod(image_shape), name="to_image")(x)
     x = layers.Activation("tanh", dtype="float32", name="tanh")(x)

@@ -9,6 +9,7 @@ features over positions into one spectrally normalized linear logit.
 import keras
 from keras import layers
 
+from keras_gans.layers import BatchNormalization
 from keras_gans.layers import GlobalSumPooling2D
 from keras_gans.layers import SpectralConv2D
 from keras_gans.layers import SpectralDense
@@ -19,11 +20,11 @@ from keras_gans.networks.dcgan import upsampling_plan
 def _generator_block(x, filters, name):
     shortcut = layers.UpSampling2D(name=f"{name}_up_skip")(x)
     shortcut = layers.Conv2D(filters, 1, name=f"{name}_skip")(shortcut)
-    x = layers.BatchNormalization(name=f"{name}_bn1")(x)
+    x = BatchNormalization(name=f"{name}_bn1")(x)
     x = layers.ReLU()(x)
     x = layers.UpSampling2D(name=f"{name}_up")(x)
     x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv1")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn2")(x)
+    x = BatchNormalization(name=f"{name}_bn2")(x)
     x = layers.ReLU()(x)
     x = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv2")(x)
     return layers.Add(name=f"{name}_add")([x, shortcut])
@@ -46,7 +47,7 @@ def resnet_generator(
     x = layers.Reshape((h0, w0, width))(x)
     for stage in range(stages):
         x = _generator_block(x, width, name=f"block{stage + 1}")
-    x = layers.BatchNormalization(name="out_bn")(x)
+    x = BatchNormalization(name="out_bn")(x)
     x = layers.ReLU()(x)
     x = layers.Conv2D(int(image_shape[-1]), 3, padding="same", name="to_image")(x)
     images = layers.Activation("tanh", dtype="float32", name="tanh")(x)

@@ -10,6 +10,7 @@ import math
 import keras
 from keras import layers
 
+from keras_gans.layers import BatchNormalization
 from keras_gans.layers import Conv2DTranspose
 from keras_gans.layers import ReflectionPadding2D
 from keras_gans.networks.dcgan import _check_image_shape
@@ -20,7 +21,7 @@ NORMS = ("batch", "instance", "none")
 def normalization(norm, name):
     """A normalization layer by name (`"none"` gives the identity)."""
     if norm == "batch":
-        return layers.BatchNormalization(name=name)
+        return BatchNormalization(name=name)
     if norm == "instance":
         return layers.GroupNormalization(groups=-1, epsilon=1e-5, name=name)
     if norm == "none":
