@@ -156,6 +156,7 @@ def kid(args):
     """KID at N=2,000 of each saved sample set, written into its quality JSON."""
     from keras_gans.metrics import Evaluator
 
+    evaluators = {}  # one per dataset: its reference features are loaded once
     for path in sorted(glob.glob(os.path.join(RESULTS, "variants_quality_*.json"))):
         with open(path) as f:
             result = json.load(f)
@@ -166,9 +167,11 @@ def kid(args):
             print(f"skip {result['variant']} on {result['dataset']}: no {source} "
                   "(run `quality` first)")
             continue
-        evaluator = Evaluator(metrics=("kid",), reference=result["dataset"], split="test",
-                              n=args.n, seed=0)
-        measured = evaluator(np.load(source)[: args.n])
+        dataset = result["dataset"]
+        if dataset not in evaluators:
+            evaluators[dataset] = Evaluator(metrics=("kid",), reference=dataset, split="test",
+                                            n=args.n, seed=0)
+        measured = evaluators[dataset](np.load(source)[: args.n])
         result.update(kid=float(measured["kid"]), kid_std=float(measured["kid_std"]), kid_n=args.n,
                       kid_protocol=str(measured.protocol))
         write_result(os.path.basename(path), result)

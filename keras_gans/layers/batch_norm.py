@@ -26,9 +26,9 @@ class BatchNormalization(keras.layers.BatchNormalization):
     """
 
     def call(self, inputs, training=None, mask=None):
-        if not (training and self.trainable) or mask is not None or self.renorm:
-            return super().call(inputs, training=training, mask=mask)
-        if self.axis not in (-1, len(inputs.shape) - 1) or getattr(self, "synchronized", False):
+        last_axis = self.axis in (-1, len(inputs.shape) - 1)
+        if not (training and self.trainable and last_axis) or (
+                mask is not None or self.renorm or self.synchronized):
             return super().call(inputs, training=training, mask=mask)
         compute_dtype = keras.backend.result_type(inputs.dtype, "float32")
         x = ops.cast(inputs, compute_dtype)
