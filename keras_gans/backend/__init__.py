@@ -38,6 +38,10 @@ offers a narrow interface, implemented once per backend:
 - `prepare_fit_input(x, y, batch_size, fit_kwargs)`: the input `fit()`
   iterates, in the backend's fastest form (TF: numpy arrays through
   Keras's own tf.data pipeline with autotuning off); unchanged elsewhere.
+- `call_network(network, inputs, training)`: `network(inputs,
+  training=training)` inside a train step; torch skips `Layer.__call__`'s
+  per-layer bookkeeping for built graph networks (eager torch pays it on
+  every step; TF and JAX trace once).
 - `global_rng_states()` / `set_global_rng_states(states)`: the backend's
   process-global RNG state that a train step may draw from, as a dict of
   numpy arrays, for checkpoints (torch: unseeded Dropout; empty elsewhere,
@@ -77,6 +81,8 @@ batch_norm_training = getattr(_impl, "batch_norm_training",
                               lambda inputs, gamma, beta, epsilon: None)
 prepare_fit_input = getattr(_impl, "prepare_fit_input",
                             lambda x, y, batch_size, kwargs: (x, y, batch_size, kwargs))
+call_network = getattr(_impl, "call_network",
+                       lambda network, inputs, training: network(inputs, training=training))
 global_rng_states = getattr(_impl, "global_rng_states", dict)
 set_global_rng_states = getattr(_impl, "set_global_rng_states", lambda states: None)
 

@@ -8,6 +8,7 @@ from keras_gans.backend.single_replica import SYNCHRONIZES_BATCH_NORM  # noqa: F
 from keras_gans.backend.single_replica import draw_for_replica  # noqa: F401
 from keras_gans.backend.single_replica import replicas_in_sync  # noqa: F401
 from keras_gans.backend.single_replica import scale_loss_for_distribution  # noqa: F401
+from keras_gans.backend.torch_graph import call_network  # noqa: F401
 
 
 def value_and_grad(loss_fn, variables):

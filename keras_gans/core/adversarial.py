@@ -201,6 +201,12 @@ class AdversarialModel(keras.Model):
             f"{type(self).__name__} must implement adversarial_step(data)."
         )
 
+    def run_network(self, network, inputs, training=True):
+        """`network(inputs, training=training)`, as a train step should call
+        its networks: on torch this skips `Layer.__call__`'s per-layer
+        bookkeeping for graph networks (`backend.call_network`)."""
+        return backend.call_network(network, inputs, training)
+
     def update(self, keys, loss_fn):
         """One optimizer step on the network sets `keys`.
 

@@ -230,7 +230,7 @@ class GAN(SavesSeedState, AdversarialModel):
 
     def generate_images(self, latents, labels=None, training=True):
         """Generated images for a training step."""
-        return self.generator(latents, training=training)
+        return self.run_network(self.generator, latents, training)
 
     def augment_images(self, images, training=True):
         """`images` through the DiffAugment policy (identity without one)."""
@@ -240,7 +240,7 @@ class GAN(SavesSeedState, AdversarialModel):
 
     def discriminate(self, images, labels=None, training=True):
         """Discriminator logits `(batch, 1)` for a training step."""
-        return self.discriminator(self.augment_images(images, training), training=training)
+        return self.run_network(self.discriminator, self.augment_images(images, training), training)
 
     def discriminator_loss(self, real, fake, labels=None):
         """Discriminator loss (adversarial + penalties) and its logs."""

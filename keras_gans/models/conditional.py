@@ -226,11 +226,11 @@ class ConditionalGAN(ConditionalMixin, GAN):
 
     # ----------------------------------------------------------------- hooks
     def generate_images(self, latents, labels=None, training=True):
-        return self.generator([latents, labels], training=training)
+        return self.run_network(self.generator, [latents, labels], training)
 
     def discriminate(self, images, labels=None, training=True):
         images = self.augment_images(images, training)
-        return self.discriminator([images, labels], training=training)
+        return self.run_network(self.discriminator, [images, labels], training)
 
     # -------------------------------------------------------------- sampling
     def call(self, inputs, training=False):
@@ -451,7 +451,7 @@ class ACGAN(_ConvConditional):
 
     def _heads(self, images, training=True):
         images = self.augment_images(images, training)
-        logits, classes = self.discriminator(images, training=training)
+        logits, classes = self.run_network(self.discriminator, images, training)
         return logits, classes
 
     def discriminate(self, images, labels=None, training=True):

@@ -105,7 +105,7 @@ class AutoencoderGAN(GAN):
 
     def autoencode(self, images, training=True):
         """`(reconstruction, code)` of images."""
-        reconstruction, code = self.discriminator(images, training=training)
+        reconstruction, code = self.run_network(self.discriminator, images, training)
         return reconstruction, code
 
     def energy_of(self, images, reconstruction):

@@ -126,7 +126,7 @@ class InfoGAN(GAN):
         noise = keras.KerasTensor((None, self.latent_dim))
         codes = keras.KerasTensor((None, self.code_dim))
         image = self.generate_images(noise, codes, training=False)
-        outputs = self.discriminator(image, training=False)
+        outputs = self.run_network(self.discriminator, image, False)
         if not isinstance(outputs, (list, tuple)) or len(outputs) != 2:
             raise ValueError(
                 "InfoGAN's discriminator must output [logit (batch, 1), "
@@ -201,10 +201,10 @@ class InfoGAN(GAN):
 
     # ----------------------------------------------------------------- hooks
     def generate_images(self, latents, labels=None, training=True):
-        return self.generator([latents, labels], training=training)
+        return self.run_network(self.generator, [latents, labels], training)
 
     def discriminate(self, images, labels=None, training=True):
-        return self.discriminator(images, training=training)[0]
+        return self.run_network(self.discriminator, images, training)[0]
 
     def info_loss(self, features, codes, training=True):
         """The information term and Q's categorical accuracy on fakes."""
@@ -218,8 +218,8 @@ class InfoGAN(GAN):
         return loss, class_accuracy(target, categorical)
 
     def discriminator_loss(self, real, fake, labels=None):
-        real_logits, _ = self.discriminator(real, training=True)
-        fake_logits, fake_features = self.discriminator(fake, training=True)
+        real_logits, _ = self.run_network(self.discriminator, real, True)
+        fake_logits, fake_features = self.run_network(self.discriminator, fake, True)
         loss = self.loss_fn.discriminator(real_logits, fake_logits)
         logs = {"d_loss": loss}
         if self.discriminator_info:
@@ -229,7 +229,7 @@ class InfoGAN(GAN):
         return loss, logs
 
     def generator_loss(self, real, fake, labels=None):
-        fake_logits, fake_features = self.discriminator(fake, training=True)
+        fake_logits, fake_features = self.run_network(self.discriminator, fake, True)
         real_logits = None
         if self.loss_fn.needs_real_logits:
             real_logits = ops.stop_gradient(self.discriminate(real))

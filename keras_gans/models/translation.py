@@ -199,13 +199,13 @@ class Pix2Pix(TranslationModel):
         a, b = self.split_pair(data)
 
         def discriminator_loss():
-            fake = ops.stop_gradient(self.generator(a, training=True))
+            fake = ops.stop_gradient(self.run_network(self.generator, a, True))
             loss = 0.5 * self.loss_fn.discriminator(self.discriminate(a, b),
                                                     self.discriminate(a, fake))
             return loss, {"d_loss": loss}
 
         def generator_loss():
-            fake = self.generator(a, training=True)
+            fake = self.run_network(self.generator, a, True)
             adversarial = self.loss_fn.generator(self.discriminate(a, fake))
             l1 = l1_distance(fake, b)
             loss = adversarial + self.l1_weight * l1
@@ -324,19 +324,19 @@ class CycleGAN(TranslationModel):
         self.built = True
 
     def generator_loss(self, a, b):
-        fake_b = self.generator_ab(a, training=True)
-        fake_a = self.generator_ba(b, training=True)
+        fake_b = self.run_network(self.generator_ab, a, True)
+        fake_a = self.run_network(self.generator_ba, b, True)
         adversarial = (
-            self.loss_fn.generator(self.discriminator_b(fake_b, training=True))
-            + self.loss_fn.generator(self.discriminator_a(fake_a, training=True))
+            self.loss_fn.generator(self.run_network(self.discriminator_b, fake_b, True))
+            + self.loss_fn.generator(self.run_network(self.discriminator_a, fake_a, True))
         )
-        cycle = (l1_distance(self.generator_ba(fake_b, training=True), a)
-                 + l1_distance(self.generator_ab(fake_a, training=True), b))
+        cycle = (l1_distance(self.run_network(self.generator_ba, fake_b, True), a)
+                 + l1_distance(self.run_network(self.generator_ab, fake_a, True), b))
         loss = adversarial + self.cycle_weight * cycle
         identity = ops.zeros((), "float32")
         if self.identity_weight:
-            identity = (l1_distance(self.generator_ba(a, training=True), a)
-                        + l1_distance(self.generator_ab(b, training=True), b))
+            identity = (l1_distance(self.run_network(self.generator_ba, a, True), a)
+                        + l1_distance(self.run_network(self.generator_ab, b, True), b))
             loss = loss + self.identity_weight * self.cycle_weight * identity
         logs = {"g_loss": loss, "g_adv": adversarial, "cycle_loss": cycle,
                 "identity_loss": identity}

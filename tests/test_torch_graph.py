@@ -1,0 +1,122 @@
+"""torch's shortcut for calling graph networks in a train step
+(`keras_gans.backend.torch_graph`) gives the numbers `Layer.__call__` gives,
+and steps aside where it would skip something that matters."""
+import keras
+import numpy as np
+import pytest
+
+if keras.backend.backend() != "torch":
+    pytest.skip("the shortcut is torch's (TF and JAX trace the step once)",
+                allow_module_level=True)
+
+import torch  # noqa: E402
+
+from keras_gans.backend import torch_graph  # noqa: E402
+from keras_gans.models import CGAN  # noqa: E402
+from keras_gans.models import DCGAN  # noqa: E402
+
+
+@pytest.fixture
+def shortcut():
+    """Yields a setter for `torch_graph.ENABLED`; restores it after."""
+    before = torch_graph.ENABLED
+
+    def set_enabled(value):
+        torch_graph.ENABLED = value
+
+    yield set_enabled
+    torch_graph.ENABLED = before
+
+
+def trained(model_class, enabled, shortcut, data, **options):
+    shortcut(enabled)
+    keras.utils.set_random_seed(0)  # the same initial weights
+    gan = model_class(image_shape=(8, 8, 1), latent_dim=4, base_filters=4, seed=3, **options)
+    gan.compile()
+    history = gan.fit(*data, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    return gan, history.history
+
+
+@pytest.mark.parametrize("model_class", [DCGAN, CGAN])
+def test_training_matches_layer_call(model_class, shortcut, rng):
+    images = rng.uniform(-1, 1, (24, 8, 8, 1)).astype("float32")
+    data = (images,) if model_class is DCGAN else (images, rng.integers(0, 10, 24).astype("int32"))
+    fast, fast_logs = trained(model_class, True, shortcut, data)
+    slow, slow_logs = trained(model_class, False, shortcut, data)
+    # The shortcut ran: both networks have a plan.
+    assert torch_graph._PLANS.get(fast.generator) and torch_graph._PLANS.get(fast.discriminator)
+    for key in ("d_loss", "g_loss"):
+        np.testing.assert_allclose(fast_logs[key], slow_logs[key], rtol=1e-6)
+    # Weights, BatchNorm moving statistics and optimizer moments all agree.
+    for a, b in zip(fast.variables + fast.optimizer.variables,
+                    slow.variables + slow.optimizer.variables):
+        np.testing.assert_allclose(np.asarray(a.value.detach()), np.asarray(b.value.detach()),
+                                   rtol=1e-5, atol=1e-6, err_msg=a.path)
+
+
+def nested_network():
+    inner_in = keras.Input((6,))
+    inner = keras.Model(inner_in, keras.layers.BatchNormalization()(keras.layers.Dense(5)(inner_in)))
+    outer_in = keras.Input((6,))
+    # The node's own training=False is overridden by the call's, as in Functional.call.
+    x = inner(outer_in, training=False)
+    x = keras.layers.Concatenate()([x, keras.ops.tanh(x)])
+    return keras.Sequential([keras.Input((6,)), keras.Model(outer_in, keras.layers.Dense(2)(x))])
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_nested_graph_matches_layer_call(training, rng):
+    network = nested_network()
+    x = torch.from_numpy(rng.normal(size=(4, 6)).astype("float32"))
+    expected = network(x, training=training)
+    before = [v.numpy().copy() for v in network.non_trainable_variables]
+    ours = torch_graph.call_network(network, x, training)
+    assert torch_graph._PLANS.get(network)
+    np.testing.assert_allclose(ours.detach().numpy(), expected.detach().numpy(), rtol=1e-6)
+    # BatchNorm updated its moving statistics only in training, once per call.
+    changed = [not np.array_equal(v.numpy(), b) for v, b in zip(network.non_trainable_variables, before)]
+    assert all(changed) == training and any(changed) == training
+
+
+class Subclassed(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(3)
+
+    def call(self, x):
+        return self.dense(x)
+
+
+def masked_network():
+    tokens = keras.Input((4,), dtype="int32")
+    x = keras.layers.Embedding(10, 3, mask_zero=True)(tokens)
+    return keras.Model(tokens, keras.layers.GlobalAveragePooling1D()(x))
+
+
+def mixed_precision_network():
+    inputs = keras.Input((3,))
+    return keras.Model(inputs, keras.layers.Dense(2, dtype="mixed_float16")(inputs))
+
+
+@pytest.mark.parametrize("make, x", [
+    (Subclassed, np.ones((2, 5), "float32")),
+    (masked_network, np.array([[1, 2, 0, 0]], "int32")),
+    (mixed_precision_network, np.ones((2, 3), "float32")),
+])
+def test_steps_aside_where_call_does_more(make, x):
+    network = make()
+    network(x)  # built
+    x = torch.from_numpy(x)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(torch_graph.call_network(network, x, True)),
+        keras.ops.convert_to_numpy(network(x, training=True)), rtol=1e-3)
+    assert torch_graph._PLANS.get(network) is False
+
+
+def test_wrong_input_gets_keras_error():
+    network = nested_network()
+    with pytest.raises(ValueError, match="incompatible|expected"):
+        torch_graph.call_network(network, torch.ones(2, 7), True)
+    # Float64 inputs are not the graph's dtype: __call__ converts them.
+    out = torch_graph.call_network(network, torch.ones(2, 6, dtype=torch.float64), False)
+    assert out.dtype == torch.float32
