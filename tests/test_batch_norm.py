@@ -86,8 +86,10 @@ def test_sync_variant_and_config_round_trip():
 
 
 def test_fused_kernel_where_the_backend_has_one():
+    layer = built(BatchNormalization, (4, 2, 2, 3))
+    moving = (layer.moving_mean, layer.moving_variance, MOMENTUM)
     x = keras.ops.convert_to_tensor(np.ones((4, 2, 2, 3), "float32"))
-    fused = backend.batch_norm_training(x, None, None, 1e-3)
+    fused = backend.batch_norm_training(x, None, None, 1e-3, *moving)
     assert (fused is not None) == (keras.backend.backend() == "torch")
     one_value = keras.ops.convert_to_tensor(np.ones((1, 3), "float32"))
-    assert backend.batch_norm_training(one_value, None, None, 1e-3) is None
+    assert backend.batch_norm_training(one_value, None, None, 1e-3, *moving) is None

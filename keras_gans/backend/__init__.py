@@ -31,9 +31,10 @@ offers a narrow interface, implemented once per backend:
   the other backends.
 - `conv_transpose(...)`: `keras.ops.conv_transpose` with a fast weight
   gradient where the backend's default one is slow (XLA on CPU).
-- `batch_norm_training(x, gamma, beta, epsilon)`: training-mode
-  BatchNormalization over all axes but the last as `(outputs, mean,
-  variance)` with a fused kernel, or None where the backend has none (TF
+- `batch_norm_training(x, gamma, beta, epsilon, moving_mean,
+  moving_variance, momentum)`: training-mode BatchNormalization over all
+  axes but the last with a fused kernel, updating the two moving-statistics
+  variables; the outputs, or None where the backend has no such kernel (TF
   and JAX fuse Keras's element-wise version themselves).
 - `prepare_fit_input(x, y, batch_size, fit_kwargs)`: the input `fit()`
   iterates, in the backend's fastest form (TF: numpy arrays through
@@ -77,8 +78,7 @@ scale_loss_for_distribution = _impl.scale_loss_for_distribution
 draw_for_replica = _impl.draw_for_replica
 replicas_in_sync = _impl.replicas_in_sync
 SYNCHRONIZES_BATCH_NORM = _impl.SYNCHRONIZES_BATCH_NORM
-batch_norm_training = getattr(_impl, "batch_norm_training",
-                              lambda inputs, gamma, beta, epsilon: None)
+batch_norm_training = getattr(_impl, "batch_norm_training", lambda *args: None)
 prepare_fit_input = getattr(_impl, "prepare_fit_input",
                             lambda x, y, batch_size, kwargs: (x, y, batch_size, kwargs))
 call_network = getattr(_impl, "call_network",

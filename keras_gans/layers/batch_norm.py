@@ -34,13 +34,10 @@ class BatchNormalization(keras.layers.BatchNormalization):
         x = ops.cast(inputs, compute_dtype)
         gamma = ops.cast(self.gamma, compute_dtype) if self.scale else None
         beta = ops.cast(self.beta, compute_dtype) if self.center else None
-        fused = backend.batch_norm_training(x, gamma, beta, self.epsilon)
-        if fused is None:
+        outputs = backend.batch_norm_training(x, gamma, beta, self.epsilon, self.moving_mean,
+                                              self.moving_variance, self.momentum)
+        if outputs is None:
             return super().call(inputs, training=training, mask=mask)
-        outputs, mean, variance = fused
-        for moving, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
-            moving.assign(ops.cast(moving, compute_dtype) * self.momentum
-                          + batch * (1.0 - self.momentum))
         return ops.cast(outputs, self.compute_dtype)
 
 
