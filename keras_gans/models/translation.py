@@ -192,8 +192,8 @@ class Pix2Pix(TranslationModel):
 
     def discriminate(self, a, b, training=True):
         """Patch logits for source `a` and a real or generated target `b`."""
-        return self.discriminator(ops.concatenate([a, ops.cast(b, a.dtype)], -1),
-                                  training=training)
+        pair = ops.concatenate([a, ops.cast(b, a.dtype)], -1)
+        return self.run_network(self.discriminator, pair, training)
 
     def adversarial_step(self, data):
         a, b = self.split_pair(data)
