@@ -29,6 +29,21 @@ from common import write_result
 
 
 
+class DecayToBudgetEnd(keras.callbacks.Callback):
+    """Linear learning-rate decay to zero at the end of a `TimeBudget`: at
+    each epoch start (when every backend reads its optimizer state afresh),
+    each optimizer's rate is its base rate times the budget share left."""
+
+    def __init__(self, budget, rates):
+        super().__init__()
+        self.budget, self.rates = budget, rates
+
+    def on_epoch_begin(self, epoch, logs=None):
+        left = max(0.0, 1.0 - self.budget.elapsed() / self.budget.seconds)
+        for key, rate in self.rates.items():
+            self.model.optimizer[key].learning_rate = rate * left
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -41,6 +56,8 @@ def main():
     parser.add_argument("--g-lr", type=float, default=2e-4)
     parser.add_argument("--beta-1", type=float, default=0.5)
     parser.add_argument("--beta-2", type=float, default=0.999)
+    parser.add_argument("--lr-decay", action="store_true",
+                        help="decay both learning rates linearly to 0 at the budget's end")
     parser.add_argument("--ema-decay", type=float, default=0.999,
                         help="generator EMA used for sampling (0 disables)")
     parser.add_argument("--d-batch-norm", type=int, default=1)
@@ -73,7 +90,9 @@ def main():
     start = time.perf_counter()
     history = gan.fit(
         data, epochs=1000, steps_per_epoch=args.steps_per_epoch,
-        callbacks=[budget], verbose=2,
+        callbacks=[budget] + ([DecayToBudgetEnd(budget, {"d": args.d_lr, "g": args.g_lr})]
+                              if args.lr_decay else []),
+        verbose=2,
     )
     wall = time.perf_counter() - start
 
@@ -99,6 +118,7 @@ def main():
         "discriminator_base_filters": d_width,
         "learning_rates": {"discriminator": args.d_lr, "generator": args.g_lr},
         "adam_betas": [args.beta_1, args.beta_2],
+        "lr_decay": "linear to 0 at the budget's end" if args.lr_decay else None,
         "steps": budget.steps,
         "epochs_of_mnist": round(budget.steps * args.batch_size / len(images), 2),
         "wall_seconds": round(wall, 1),
