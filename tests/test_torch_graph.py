@@ -87,6 +87,17 @@ class Subclassed(keras.Model):
         return self.dense(x)
 
 
+class OverridesCall(keras.Model):
+    """A graph model whose own `call` adds one: the graph alone is not it."""
+
+    def __init__(self):
+        inputs = keras.Input((5,))
+        super().__init__(inputs, keras.layers.Dense(3)(inputs))
+
+    def call(self, x, training=None):
+        return super().call(x, training=training) + 1.0
+
+
 def masked_network():
     tokens = keras.Input((4,), dtype="int32")
     x = keras.layers.Embedding(10, 3, mask_zero=True)(tokens)
@@ -100,6 +111,7 @@ def mixed_precision_network():
 
 @pytest.mark.parametrize("make, x", [
     (Subclassed, np.ones((2, 5), "float32")),
+    (OverridesCall, np.ones((2, 5), "float32")),
     (masked_network, np.array([[1, 2, 0, 0]], "int32")),
     (mixed_precision_network, np.ones((2, 3), "float32")),
 ])
