@@ -12,8 +12,8 @@ gradients.
 
 It falls back to `network(inputs, training=training)` where the shortcut
 would skip something that matters: networks that are not graphs (subclassed
-models, graph subclasses that override `call`), unbuilt layers, mixed precision or quantized layers (autocasting),
-activity regularizers, mask-producing layers (`Masking`, `Embedding` with
+models, graph subclasses that override `call`), unbuilt layers, mixed
+precision or quantized layers (autocasting), activity regularizers, mask-producing layers (`Masking`, `Embedding` with
 `mask_zero`, custom `compute_mask`), and inputs whose rank or dtype differ
 from the graph's (so the usual error message is raised).
 """
@@ -22,6 +22,8 @@ import weakref
 import keras
 import torch
 from keras.src.backend.torch.core import to_torch_dtype
+from keras.src.models.functional import Functional
+from keras.src.models.sequential import Sequential
 
 # Flip off to time or debug the plain `Layer.__call__` path.
 ENABLED = True
@@ -43,9 +45,6 @@ def call_network(network, inputs, training):
 
 def _graph_of(network):
     """The Functional graph that runs `network`, or None."""
-    from keras.src.models.functional import Functional
-    from keras.src.models.sequential import Sequential
-
     # A subclass that overrides `call` runs its own code, not the graph.
     if isinstance(network, Sequential) and type(network).call is Sequential.call:
         network = getattr(network, "_functional", None)

@@ -126,7 +126,7 @@ class InfoGAN(GAN):
         noise = keras.KerasTensor((None, self.latent_dim))
         codes = keras.KerasTensor((None, self.code_dim))
         image = self.generate_images(noise, codes, training=False)
-        outputs = self.run_network(self.discriminator, image, False)
+        outputs = self.discriminator(image, training=False)
         if not isinstance(outputs, (list, tuple)) or len(outputs) != 2:
             raise ValueError(
                 "InfoGAN's discriminator must output [logit (batch, 1), "

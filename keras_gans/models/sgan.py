@@ -227,8 +227,8 @@ class SGAN(ConditionalMixin, GAN):
 
     def _check_networks(self):
         latents = keras.KerasTensor((None, self.latent_dim))
-        image = self.run_network(self.generator, latents, False)
-        outputs = self.run_network(self.discriminator, image, False)
+        image = self.generator(latents, training=False)
+        outputs = self.discriminator(image, training=False)
         if (not isinstance(outputs, (list, tuple)) or len(outputs) != 2
                 or tuple(outputs[0].shape[1:]) != (self.num_classes,)):
             raise ValueError(
@@ -284,7 +284,7 @@ class SGAN(ConditionalMixin, GAN):
         classifies); latents `(batch, latent_dim)` -> generated images."""
         if len(inputs.shape) == 2:
             return self.sampler(inputs, training=training)
-        logits, _ = self.run_network(self.discriminator, inputs, training)
+        logits, _ = self.discriminator(inputs, training=training)
         return ops.softmax(ops.cast(logits, "float32"), axis=-1)
 
     def classifier(self):
