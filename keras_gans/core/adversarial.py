@@ -204,7 +204,15 @@ class AdversarialModel(keras.Model):
     def run_network(self, network, inputs, training=True):
         """`network(inputs, training=training)`, as a train step should call
         its networks: on torch this skips `Layer.__call__`'s per-layer
-        bookkeeping for graph networks (`backend.call_network`)."""
+        bookkeeping for graph networks (`backend.call_network`).
+
+        >>> import numpy as np
+        >>> from keras_gans.models import DCGAN
+        >>> gan = DCGAN(image_shape=(8, 8, 1), latent_dim=4, base_filters=4)
+        >>> latents = keras.ops.convert_to_tensor(np.zeros((2, 4), "float32"))
+        >>> tuple(gan.run_network(gan.generator, latents, training=False).shape)
+        (2, 8, 8, 1)
+        """
         return backend.call_network(network, inputs, training)
 
     def update(self, keys, loss_fn):
