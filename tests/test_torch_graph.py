@@ -132,3 +132,54 @@ def test_wrong_input_gets_keras_error():
     # Float64 inputs are not the graph's dtype: __call__ converts them.
     out = torch_graph.call_network(network, torch.ones(2, 6, dtype=torch.float64), False)
     assert out.dtype == torch.float32
+
+
+
+from keras_gans.layers import BatchNormalization  # noqa: E402
+from keras_gans.layers import Conv2DTranspose  # noqa: E402
+
+L = keras.layers
+LOWERED_CASES = [  # (layer, input shape, whether it is lowered)
+    (L.Conv2D(5, 4, strides=2, padding="same"), (3, 8, 8, 2), True),
+    (L.Conv2D(5, 4, strides=2, padding="same", activation="relu"), (3, 9, 8, 2), False),  # asymmetric pad
+    (L.Conv2D(4, 3, padding="valid", dilation_rate=2, activation="tanh"), (2, 9, 9, 3), True),
+    (L.Conv2D(4, 3, padding="same", use_bias=False), (2, 6, 6, 3), True),
+    (L.Conv2D(6, 3, groups=3, padding="same"), (2, 6, 6, 3), False),
+    (L.Conv2D(4, 3, data_format="channels_first"), (2, 3, 6, 6), False),
+    (Conv2DTranspose(4, 4, strides=2, padding="same", activation="relu"), (2, 5, 5, 3), True),
+    (L.Dense(3, activation="tanh"), (4, 5), True),
+    (L.Dense(3, use_bias=False), (2, 4, 5), True),
+    (L.Flatten(), (2, 3, 4, 5), True),
+    (L.Reshape((-1, 2)), (2, 12), True),
+    (L.LeakyReLU(0.3), (2, 7), True),
+    (L.ReLU(), (2, 7), True),
+    (L.ReLU(max_value=1.0), (2, 7), False),
+    (L.Activation("tanh"), (2, 7), True),
+    (L.Activation("sigmoid"), (2, 7), True),
+    (BatchNormalization(momentum=0.5), (4, 3, 3, 5), True),
+    (BatchNormalization(axis=1), (4, 3, 3, 5), False),  # Keras's own sigmoid, which keeps the logits
+]
+
+
+@pytest.mark.parametrize("layer, shape, lowered", LOWERED_CASES,
+                         ids=[f"{type(c[0]).__name__}-{i}" for i, c in enumerate(LOWERED_CASES)])
+def test_lowered_layers_match_call(layer, shape, lowered, rng):
+    inputs = keras.Input(shape[1:])
+    network = keras.Model(inputs, layer(inputs))
+    x = torch.from_numpy(rng.normal(size=shape).astype("float32")).requires_grad_(True)
+    expected = network(x, training=True)
+    (expected_grad,) = torch.autograd.grad(expected.square().sum(), x)
+    ours = torch_graph.call_network(network, x, True)
+    (grad,) = torch.autograd.grad(ours.square().sum(), x)
+    # Same kernels on the same memory layouts: the same numbers, not just close.
+    np.testing.assert_array_equal(ours.detach().numpy(), expected.detach().numpy())
+    np.testing.assert_array_equal(grad.numpy(), expected_grad.numpy())
+    (call, *_), = torch_graph._PLANS[network].steps
+    assert (getattr(call, "lowers", None) is layer) == lowered
+
+
+def test_lowered_layer_casts_other_dtypes():
+    network = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    x = torch.ones(2, 3, dtype=torch.float64)
+    # Not the graph's dtype: __call__ converts it, as before the lowering.
+    assert torch_graph.call_network(network, x, True).dtype == torch.float32

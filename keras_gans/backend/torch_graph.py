@@ -10,6 +10,17 @@ built layer's `call(...)` directly, passing `training` where the layer takes
 it: the same torch operations in the same order, so the same numbers and
 gradients.
 
+The commonest layers go one step further (`_LOWERINGS`): Keras's own
+`call` still pays ~0.1-0.3 ms of op dispatch per layer (`Conv2D` reshapes
+its bias through `ops.reshape`, whose symbolic-tensor check flattens its
+arguments; the convolution copies its input to NCHW and back to
+channels-last memory). For exactly `Conv2D`, `Dense`, `Flatten`,
+`Reshape`, `LeakyReLU`, `ReLU` and `Activation` in their plain
+configurations (and our `Conv2DTranspose` and `BatchNormalization`) the
+step calls the torch
+operations that `call` ends in, with the same memory layouts, so the same
+kernels run; any other configuration keeps `call`.
+
 It falls back to `network(inputs, training=training)` where the shortcut
 would skip something that matters: networks that are not graphs (subclassed
 models, graph subclasses that override `call`), unbuilt layers, mixed
@@ -25,8 +36,11 @@ from keras.src.backend.torch.core import to_torch_dtype
 from keras.src.models.functional import Functional
 from keras.src.models.sequential import Sequential
 
-# Flip off to time or debug the plain `Layer.__call__` path.
+# Flip off to time or debug the plain `Layer.__call__` path; LOWER off
+# keeps the shortcut but calls every layer's own `call` (clear `_PLANS`
+# after changing it).
 ENABLED = True
+LOWER = True
 
 _PLANS = weakref.WeakKeyDictionary()  # network -> _Plan, or False if ineligible
 
@@ -120,6 +134,9 @@ class _Plan:
             return None
         call = _converting(operation) if operation._convert_input_args else operation.call
         takes_training = operation._call_has_training_arg
+        lowered = _lowered(operation, node, call)
+        if lowered is not None:
+            call, takes_training = lowered
         return call, takes_training, node.arguments, outputs
 
     def accepts(self, inputs):
@@ -168,3 +185,198 @@ def _converting(layer):
         return call(*args, **kwargs)
 
     return run
+
+
+# ------------------------------------------------------------- lowerings
+# Each builder gets the layer and its node's static input shape and returns
+# `fn(x)` equal to `layer.call(x)` for a float tensor of the layer's compute
+# dtype (`fn(x, training)` for layers that take `training`), or None where
+# the configuration is not the plain one it covers.
+
+
+def _lowered(layer, node, call):
+    """`(lowered call, takes_training)` of `layer` at `node`, or None (keep
+    `call`)."""
+    build = _LOWERINGS.get(type(layer)) if LOWER else None
+    args, kwargs = node.arguments.args, node.arguments.kwargs
+    unmasked = all(key == "mask" and value is None for key, value in kwargs.items())
+    if build is None or not unmasked or len(args) != 1 or not hasattr(args[0], "shape"):
+        return None
+    if getattr(layer, "lora_enabled", False):
+        return None
+    fn = build(layer, tuple(args[0].shape))
+    if fn is None:
+        return None
+    expected = to_torch_dtype(layer.compute_dtype)
+    # Only the lowerings that use `training` take it (Dense's `call` has the
+    # argument and ignores it).
+    takes_training = getattr(fn, "takes_training", False)
+
+    def run(x, mask=None, **training):
+        # Another dtype takes `call`, which casts it as `__call__` would.
+        return fn(x, **training) if x.dtype == expected else call(x, **training)
+
+    run.lowers = layer
+    return run, takes_training
+
+
+def _activation(layer):
+    """`layer.activation` as a torch function (None for linear)."""
+    activation = layer.activation
+    if activation is keras.activations.linear:
+        return None
+    return _TORCH_ACTIVATIONS.get(activation, activation)
+
+
+def _with_bias_and_activation(layer, fn):
+    activation = _activation(layer)
+    use_bias = getattr(layer, "use_bias", True) and layer.bias is not None
+
+    def run(x):
+        y = fn(x)
+        if use_bias:
+            y = y + layer.bias.value  # channels-last: broadcasts over the last axis
+        return y if activation is None else activation(y)
+
+    return run
+
+
+def _conv2d(layer, shape):
+    from keras.src.backend.torch.nn import _compute_padding_length
+
+    if layer.data_format != "channels_last" or layer.groups != 1 or len(shape) != 4:
+        return None
+    padding = [0, 0]
+    if layer.padding == "same":
+        if None in shape[1:3]:
+            return None
+        pads = [_compute_padding_length(n, k, s, d) for n, k, s, d in zip(
+            shape[1:3], layer.kernel_size, layer.strides, layer.dilation_rate)]
+        if any(left != right for left, right in pads):
+            return None  # Keras pads the input itself: keep its call
+        padding = [left for left, _ in pads]
+    stride, dilation = list(layer.strides), list(layer.dilation_rate)
+    channels_last = torch.channels_last
+
+    def conv(x):
+        # As Keras's conv: NCHW shape in channels-last memory (a view of an
+        # NHWC tensor), the kernel copied to channels-last memory.
+        x = x.permute(0, 3, 1, 2)
+        if not x.is_contiguous(memory_format=channels_last):
+            x = x.contiguous(memory_format=channels_last)
+        kernel = layer.kernel.value.permute(3, 2, 0, 1).contiguous(memory_format=channels_last)
+        y = torch.nn.functional.conv2d(x, kernel, None, stride, padding, dilation)
+        return y.permute(0, 2, 3, 1)
+
+    return _with_bias_and_activation(layer, conv)
+
+
+def _conv2d_transpose(layer, shape):
+    from keras_gans.backend import torch_impl
+
+    if layer.data_format != "channels_last" or len(shape) != 4:
+        return None
+    options = dict(strides=list(layer.strides), padding=layer.padding,
+                   output_padding=layer.output_padding, dilation_rate=layer.dilation_rate,
+                   data_format="channels_last")
+
+    def conv_transpose(x):
+        return torch_impl.conv_transpose(x, layer.kernel.value, **options)
+
+    return _with_bias_and_activation(layer, conv_transpose)
+
+
+def _dense(layer, shape):
+    if getattr(layer, "quantization_mode", None) is not None:
+        return None
+    return _with_bias_and_activation(layer, lambda x: torch.matmul(x, layer.kernel.value))
+
+
+def _flatten(layer, shape):
+    if layer.data_format == "channels_first" and len(shape) > 2:
+        return None
+    return lambda x: x.reshape(x.shape[0], -1)
+
+
+def _reshape(layer, shape):
+    from keras.src.ops.operation_utils import compute_reshape_output_shape
+
+    target = compute_reshape_output_shape(shape[1:], layer.target_shape, "target_shape")
+    target = tuple(-1 if d is None else d for d in target)
+    return lambda x: x.reshape((x.shape[0],) + target)
+
+
+def _leaky_relu(layer, shape):
+    slope = float(layer.negative_slope)
+    return lambda x: torch.nn.functional.leaky_relu(x, negative_slope=slope)
+
+
+def _relu(layer, shape):
+    if layer.max_value is not None or layer.negative_slope != 0 or layer.threshold != 0:
+        return None
+    return torch.relu
+
+
+def _activation_layer(layer, shape):
+    activation = _activation(layer)
+    return (lambda x: x) if activation is None else activation
+
+
+def _batch_norm(layer, shape):
+    """Our BatchNormalization: its fused training path without the casts
+    (float32 in, float32 statistics), Keras's `call` otherwise."""
+    from keras_gans.backend import torch_impl
+
+    if layer.axis not in (-1, len(shape) - 1) or layer.renorm or layer.synchronized:
+        return None
+    if layer.compute_dtype != "float32":
+        return None
+
+    def run(x, training=None):
+        if training and layer.trainable:
+            outputs = torch_impl.batch_norm_training(
+                x, layer.gamma.value if layer.scale else None,
+                layer.beta.value if layer.center else None, layer.epsilon,
+                layer.moving_mean, layer.moving_variance, layer.momentum)
+            if outputs is not None:
+                return outputs
+        return layer.call(x, training=training)
+
+    run.takes_training = True
+    return run
+
+
+def _lowerings():
+    from keras_gans.layers.batch_norm import BatchNormalization
+    from keras_gans.layers.batch_norm import SyncBatchNormalization
+    from keras_gans.layers.conv_transpose import Conv2DTranspose
+
+    return {
+        BatchNormalization: _batch_norm,
+        SyncBatchNormalization: _batch_norm,
+        keras.layers.Conv2D: _conv2d,
+        Conv2DTranspose: _conv2d_transpose,
+        keras.layers.Dense: _dense,
+        keras.layers.Flatten: _flatten,
+        keras.layers.Reshape: _reshape,
+        keras.layers.LeakyReLU: _leaky_relu,
+        keras.layers.ReLU: _relu,
+        keras.layers.Activation: _activation_layer,
+    }
+
+
+class _LazyLowerings(dict):
+    """`_lowerings()`, built on first use (our layers import this module)."""
+
+    def get(self, key, default=None):
+        if not self:
+            self.update(_lowerings())
+        return super().get(key, default)
+
+
+_LOWERINGS = _LazyLowerings()
+# Keras activations whose torch backend is exactly one torch function.
+_TORCH_ACTIVATIONS = {
+    keras.activations.tanh: torch.tanh,
+    keras.activations.relu: torch.relu,
+}
