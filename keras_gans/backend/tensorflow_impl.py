@@ -3,6 +3,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_gans.backend import fused_adam
 from keras_gans.backend.tf_data import no_autotune
 
 
@@ -69,7 +70,36 @@ def draw_for_replica(draw, shape):
 
 
 def apply_gradients(optimizer, grads, variables):
+    fused_adam.install(optimizer, "update_step", fused_adam_step, lambda: FUSED_ADAM)
     optimizer.apply(grads, variables)
+
+
+# Keras's Adam builds ~15 graph ops per variable (two `pow`s, the moment
+# updates, three assigns); TF's `ResourceApplyAdam` kernel does Keras's
+# exact update (epsilon outside the square root, both bias corrections in
+# the step size) in one op and one pass over the weights. Set False (and
+# retrace) to keep Keras's update.
+FUSED_ADAM = True
+
+
+def fused_adam_step(optimizer, gradient, variable, learning_rate):
+    """Keras's Adam update of one variable as `ResourceApplyAdam`; False
+    (nothing done) for sparse gradients, other dtypes and tf.distribute
+    (whose mirrored slot variables Keras's own update handles)."""
+    if (isinstance(gradient, tf.IndexedSlices) or tf.distribute.has_strategy()
+            or gradient.dtype != variable.dtype):
+        return False
+    index = optimizer._get_variable_index(variable)
+    m, v = optimizer._momentums[index].value, optimizer._velocities[index].value
+    dtype = variable.dtype
+    local_step = tf.cast(optimizer.iterations + 1, dtype)
+    beta_1, beta_2 = tf.cast(optimizer.beta_1, dtype), tf.cast(optimizer.beta_2, dtype)
+    tf.raw_ops.ResourceApplyAdam(
+        var=variable.handle, m=m.handle, v=v.handle,
+        beta1_power=tf.pow(beta_1, local_step), beta2_power=tf.pow(beta_2, local_step),
+        lr=tf.cast(learning_rate, dtype), beta1=beta_1, beta2=beta_2,
+        epsilon=tf.cast(optimizer.epsilon, dtype), grad=gradient)
+    return True
 
 
 def sync_model_state(model):

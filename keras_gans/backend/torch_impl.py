@@ -3,6 +3,8 @@ import keras
 import torch
 from keras import ops
 
+from keras_gans.backend import fused_adam
+
 # One replica: means, draws and BatchNorm statistics are global (see single_replica.py).
 from keras_gans.backend.single_replica import SYNCHRONIZES_BATCH_NORM  # noqa: F401
 from keras_gans.backend.single_replica import draw_for_replica  # noqa: F401
@@ -36,7 +38,58 @@ def stateful_train_step(model, step_fn, data):
 
 
 def apply_gradients(optimizer, grads, variables):
+    fused_adam.install(optimizer, "_parallel_update_step", fused_adam_step, lambda: FUSED_ADAM)
     optimizer.apply(grads, variables)
+
+
+# Keras's torch Adam updates with ten `torch._foreach_*` passes and four
+# temporary lists: 11.9 ms per step for DCGAN's 0.77M generator weights at
+# one thread, against 8.2 ms for `torch.optim.Adam`'s default loop and
+# 0.84 ms for torch's fused kernel. Set False to keep Keras's update.
+FUSED_ADAM = True
+
+
+def fused_adam_step(optimizer, grads, variables, learning_rate):
+    """Keras's Adam update in one `torch._fused_adam_` call; False (nothing
+    done) where the kernel does not apply (mixed dtypes or devices).
+
+    Keras divides by `sqrt(v) + epsilon` and folds both bias corrections
+    into the step size `alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)`;
+    torch's kernel divides by `sqrt(v) / sqrt(1 - beta_2^t) + epsilon`. The
+    kernel gets Keras's `alpha` as its learning rate and a step count so
+    large that its own corrections are exactly 1, so it computes Keras's
+    update (to float rounding: `m` moves by `lerp`).
+    """
+    params = [v.value for v in variables]
+    first = params[0]
+    if any(p.dtype != first.dtype or p.device != first.device for p in params) or any(
+            g.dtype != first.dtype for g in grads):
+        return False
+    index = optimizer._get_variable_index
+    momentums = [optimizer._momentums[index(v)].value for v in variables]
+    velocities = [optimizer._velocities[index(v)].value for v in variables]
+    dtype = first.dtype
+    step = (optimizer.iterations.value + 1).to(dtype)
+    beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
+    alpha = (ops.convert_to_tensor(learning_rate).to(dtype)
+             * torch.sqrt(1 - torch.pow(torch.as_tensor(beta_2, dtype=dtype), step))
+             / (1 - torch.pow(torch.as_tensor(beta_1, dtype=dtype), step)))
+    steps = [_saturated_step(first.device)] * len(params)
+    torch._fused_adam_(params, [g.contiguous() for g in grads], momentums, velocities, [],
+                       steps, lr=alpha, beta1=float(beta_1), beta2=float(beta_2),
+                       weight_decay=0.0, eps=float(optimizer.epsilon), amsgrad=False,
+                       maximize=False)
+    return True
+
+
+_SATURATED = {}
+
+
+def _saturated_step(device):
+    # beta^(2^40) is 0 in float32 for any beta < 1 - 1e-11: corrections of 1.
+    if device not in _SATURATED:
+        _SATURATED[device] = torch.tensor(2.0**40, device=device)
+    return _SATURATED[device]
 
 
 def sync_model_state(model):

@@ -1,0 +1,29 @@
+"""Routes a plain Keras Adam's update through a backend's fused kernel.
+
+TF and torch each have a kernel that does Keras's Adam update in one pass
+(`tensorflow_impl.fused_adam_step`, `torch_impl.fused_adam_step`); JAX's
+jitted update is fused by XLA already. `install` swaps the kernel into one
+optimizer instance's update method, keeping Keras's own update for the
+cases the kernel declines.
+"""
+import keras
+
+_KERAS_ADAM = []  # the backend's Adam class, looked up once
+
+
+def install(optimizer, method, fused_step, enabled):
+    """Makes `optimizer.<method>(*args)` call `fused_step(optimizer, *args)`
+    while `enabled()` (read at each call, or each trace on TF), falling back
+    to Keras's method where `fused_step` returns False. Only plain Keras
+    Adam (exactly that class, not AMSGrad) is changed, once."""
+    if not _KERAS_ADAM:
+        _KERAS_ADAM.append(type(keras.optimizers.Adam()))
+    if type(optimizer) is not _KERAS_ADAM[0] or optimizer.amsgrad or method in vars(optimizer):
+        return
+    keras_step = getattr(optimizer, method)
+
+    def step(*args):
+        if not (enabled() and fused_step(optimizer, *args)):
+            keras_step(*args)
+
+    setattr(optimizer, method, step)

@@ -1,0 +1,81 @@
+"""The fused Adam steps of the torch and TensorFlow backends
+(`torch._fused_adam_`, `ResourceApplyAdam`) compute Keras's Adam update,
+schedules, weight decay, clipping and step counts included; other
+optimizers and configurations keep Keras's own update."""
+import keras
+import numpy as np
+import pytest
+
+from keras_gans.backend import _impl
+
+BACKEND = keras.backend.backend()
+if BACKEND not in ("torch", "tensorflow"):
+    pytest.skip("JAX's jitted Adam is fused by XLA already", allow_module_level=True)
+
+PATCHED = "_parallel_update_step" if BACKEND == "torch" else "update_step"
+
+
+def gradients(rng, variables):
+    return [keras.ops.convert_to_tensor(rng.normal(size=v.shape).astype("float32"))
+            for v in variables]
+
+
+def run_adam(fused, steps=6, **options):
+    rng = np.random.default_rng(0)
+    variables = [keras.Variable(rng.normal(size=shape).astype("float32"))
+                 for shape in ((4, 3), (3,), (2, 2, 3, 5))]
+    optimizer = keras.optimizers.Adam(**options)
+    optimizer.build(variables)
+    before = _impl.FUSED_ADAM
+    _impl.FUSED_ADAM = fused
+    try:
+        def apply(grads):
+            _impl.apply_gradients(optimizer, grads, variables)
+
+        if BACKEND == "tensorflow":  # as in fit(): inside a tf.function
+            import tensorflow as tf
+
+            apply = tf.function(apply)
+        for _ in range(steps):
+            apply(gradients(rng, variables))
+    finally:
+        _impl.FUSED_ADAM = before
+    assert (PATCHED in vars(optimizer)) == (steps > 0)
+    return [keras.ops.convert_to_numpy(v) for v in variables + optimizer.variables]
+
+
+@pytest.mark.parametrize("options", [
+    dict(learning_rate=1e-2),
+    dict(learning_rate=keras.optimizers.schedules.ExponentialDecay(1e-2, 2, 0.5),
+         beta_1=0.0, beta_2=0.99, epsilon=1e-3),
+    dict(learning_rate=1e-3, weight_decay=0.1, clipnorm=0.5),
+])
+def test_fused_adam_equals_keras_adam(options):
+    fused, plain = run_adam(True, **options), run_adam(False, **options)
+    # Weights, moments and the iteration count agree; the weights moved.
+    for a, b in zip(fused, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    start = run_adam(True, steps=0, **options)
+    assert not np.allclose(fused[0], start[0])
+
+
+def test_other_optimizers_keep_keras_update():
+    variables = [keras.Variable(np.ones(3, "float32"))]
+    for optimizer in (keras.optimizers.Adam(amsgrad=True), keras.optimizers.AdamW(),
+                      keras.optimizers.RMSprop()):
+        optimizer.build(variables)
+        _impl.apply_gradients(optimizer, [keras.ops.ones(3)], variables)
+        assert PATCHED not in vars(optimizer)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch's kernel takes one dtype per call")
+def test_mixed_dtypes_fall_back_to_keras():
+    import torch
+
+    variables = [keras.Variable(np.ones(3, "float32")), keras.Variable(np.ones(2, "float64"))]
+    optimizer = keras.optimizers.Adam(0.1)
+    optimizer.build(variables)
+    grads = [torch.ones(3), torch.ones(2, dtype=torch.float64)]
+    assert not _impl.fused_adam_step(optimizer, grads, variables, optimizer.learning_rate)
+    _impl.apply_gradients(optimizer, grads, variables)
+    np.testing.assert_allclose(variables[1].numpy(), 0.9, rtol=1e-5)  # one step of Adam(0.1)
