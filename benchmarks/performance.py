@@ -12,7 +12,10 @@ and WGAN-GP (same networks without BatchNorm in the critic, n_critic 5):
   reference of `benchmarks/references.py` (same math, same initial
   weights), in interleaved repeats (ours-numpy, ours-dataset, reference, ...,
   `--repeats` times `--steps` steps); min/median/max and the ratio of the
-  medians ours/reference. Each repeat of ours is one `fit()` call (one
+  medians ours/reference. On torch the reference is also timed with
+  `torch.optim.Adam(fused=True)` (ours runs Adam as that fused kernel; the
+  default reference uses torch's default CPU loop), and that ratio is
+  reported beside the main one. Each repeat of ours is one `fit()` call (one
   epoch): its time includes fit's per-call start and end; the time inside
   the epoch (on_epoch_begin -> on_epoch_end) is reported beside it.
 - the first step (trace/compile + one step) of ours and of the reference;
@@ -276,11 +279,15 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_transpose=True):
     x = rng.uniform(-1, 1, (steps * BATCH, 28, 28, 1)).astype("float32")
     gan = make_gan(kind)
     ref = make_reference(backend, gan, fast_conv_transpose=fast_conv_transpose)
+    # torch: ours runs Adam as one fused kernel (keras_gans.backend.torch_impl);
+    # the default reference runs torch.optim.Adam's default CPU loop, so the
+    # same hand-written loop with fused=True is timed beside it.
+    fused = make_reference(backend, gan, torch_adam="fused") if backend == "torch" else None
     flops = step_flops(gan, BATCH)
 
     t_ours = _timed(lambda: gan.fit(x[:BATCH], batch_size=BATCH, epochs=1, verbose=0))
 
-    def ref_steps(count):
+    def ref_steps(count, ref=ref):
         idx = rng.permutation(len(x))
         for i in range(count):
             logs = ref.step(x[idx[i * BATCH:(i + 1) * BATCH]])
@@ -294,9 +301,13 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_transpose=True):
         gan.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)  # warm-up
     gan.fit(x[:2 * BATCH], batch_size=BATCH, epochs=1, verbose=0)
     ref_steps(2)
+    if fused is not None:
+        ref_steps(2, fused)
 
     runs = {name: [] for name in inputs}
     runs["reference"] = []
+    if fused is not None:
+        runs["reference_fused_adam"] = []
     inside = {name: [] for name in inputs}
     peaks = {"ours": 0.0, "reference": 0.0}
     for _ in range(repeats):
@@ -317,6 +328,8 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_transpose=True):
             seconds = _timed(lambda: ref_steps(steps))
         peaks["reference"] = max(peaks["reference"], rss.peak)
         runs["reference"].append(steps / seconds)
+        if fused is not None:
+            runs["reference_fused_adam"].append(steps / _timed(lambda: ref_steps(steps, fused)))
 
     ref_median = statistics.median(runs["reference"])
     out = {
@@ -328,6 +341,9 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_transpose=True):
         "steps_per_second_inside_epoch": {k: summary(v) for k, v in inside.items()},
         "ratio_ours_over_reference": {k: round(statistics.median(runs[k]) / ref_median, 3)
                                       for k in inputs},
+        **({"ratio_ours_over_reference_fused_adam": {
+            k: round(statistics.median(runs[k]) / statistics.median(runs["reference_fused_adam"]), 3)
+            for k in inputs}} if fused is not None else {}),
         "gflops_per_second": {k: round(flops * statistics.median(v) / 1e9, 1)
                               for k, v in runs.items()},
         "peak_rss_sampled_mib": {k: round(v) for k, v in peaks.items()},
@@ -449,6 +465,16 @@ def markdown(result):
                 f"| {b['sgemm_gflops']} "
                 f"| {m['peak_rss_sampled_mib']['ours']} / {m['peak_rss_sampled_mib']['reference']} "
                 f"| {'pass' if mc['pass'] else 'FAIL'} (rel {mc['max_rel_diff']:.1e}) |")
+    fused = [(b["backend"], kind, m) for b in result["backends"] for kind, m in b["models"].items()
+             if "ratio_ours_over_reference_fused_adam" in m]
+    if fused:
+        lines += ["", "torch, against the same hand-written loop with `torch.optim.Adam(fused=True)` "
+                  "(ours runs Adam as that fused kernel; the reference above uses torch.optim.Adam's "
+                  "default, a loop over the parameters on CPU): "
+                  + "; ".join(f"{kind} {m['steps_per_second']['reference_fused_adam']['median']:.2f} steps/s, "
+                              f"ratio numpy {m['ratio_ours_over_reference_fused_adam'].get('numpy', '-')}, "
+                              f"dataset {m['ratio_ours_over_reference_fused_adam'].get('dataset', '-')}"
+                              for _, kind, m in fused)]
     lines += ["", "Inside the epoch (fit()'s per-call start/end excluded), steps/s median: "
               + "; ".join(f"{b['backend']} {k} "
                           + ", ".join(f"{i} {v['median']:.2f}" for i, v in m["steps_per_second_inside_epoch"].items())

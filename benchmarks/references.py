@@ -146,7 +146,9 @@ def make_reference(framework, gan, fast_conv_transpose=True, torch_adam="torch")
     """The hand-written reference of a compiled keras-gans DCGAN or WGANGP,
     starting from its current weights. `torch_adam="keras_rule"` swaps
     torch.optim.Adam for Keras's update rule written in torch (for the math
-    check: torch's epsilon placement differs, see the module docstring)."""
+    check: torch's epsilon placement differs, see the module docstring);
+    `"fused"` asks torch.optim.Adam for its fused kernel (its default on
+    CPU is a loop over the parameters)."""
     settings = _settings(gan)
     g_spec, d_spec = network_spec(gan.generator), network_spec(gan.discriminator)
     if framework == "tensorflow":
@@ -327,7 +329,7 @@ class TorchReference:
             if adam == "keras_rule":
                 return _TorchKerasAdam(torch, net.parameters(), **a)
             return torch.optim.Adam(net.parameters(), lr=a["lr"], betas=(a["beta_1"], a["beta_2"]),
-                                    eps=a["epsilon"])
+                                    eps=a["epsilon"], fused=(adam == "fused") or None)
 
         self.opt = {"g": adam(self.g, settings["adam"]["g"]), "d": adam(self.d, settings["adam"]["d"])}
         self.g_params = list(self.g.parameters())
