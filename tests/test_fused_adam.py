@@ -79,3 +79,4 @@ def test_mixed_dtypes_fall_back_to_keras():
     assert not _impl.fused_adam_step(optimizer, grads, variables, optimizer.learning_rate)
     _impl.apply_gradients(optimizer, grads, variables)
     np.testing.assert_allclose(variables[1].numpy(), 0.9, rtol=1e-5)  # one step of Adam(0.1)
+

@@ -6,6 +6,8 @@ jitted update is fused by XLA already. `install` swaps the kernel into one
 optimizer instance's update method, keeping Keras's own update for the
 cases the kernel declines.
 """
+import types
+
 import keras
 
 _KERAS_ADAM = []  # the backend's Adam class, looked up once
@@ -20,10 +22,12 @@ def install(optimizer, method, fused_step, enabled):
         _KERAS_ADAM.append(type(keras.optimizers.Adam()))
     if type(optimizer) is not _KERAS_ADAM[0] or optimizer.amsgrad or method in vars(optimizer):
         return
-    keras_step = getattr(optimizer, method)
+    keras_step = getattr(type(optimizer), method)
 
-    def step(*args):
-        if not (enabled() and fused_step(optimizer, *args)):
-            keras_step(*args)
+    def step(self, *args):
+        if not (enabled() and fused_step(self, *args)):
+            keras_step(self, *args)
 
-    setattr(optimizer, method, step)
+    # Bound to the instance rather than closing over it: a copy made
+    # attribute by attribute would still update its own variables.
+    setattr(optimizer, method, types.MethodType(step, optimizer))
