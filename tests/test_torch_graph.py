@@ -141,6 +141,8 @@ from keras_gans.layers import Conv2DTranspose  # noqa: E402
 L = keras.layers
 LOWERED_CASES = [  # (layer, input shape, whether it is lowered)
     (L.Conv2D(5, 4, strides=2, padding="same"), (3, 8, 8, 2), True),
+    (L.Conv2D(5, 4, strides=2, padding="same"), (3, 8, 8, 1), True),  # one channel: ambiguous strides
+    (L.Conv2D(5, 3, padding="same"), (1, 6, 6, 4), True),  # one image
     (L.Conv2D(5, 4, strides=2, padding="same", activation="relu"), (3, 9, 8, 2), False),  # asymmetric pad
     (L.Conv2D(4, 3, padding="valid", dilation_rate=2, activation="tanh"), (2, 9, 9, 3), True),
     (L.Conv2D(4, 3, padding="same", use_bias=False), (2, 6, 6, 3), True),
