@@ -6,11 +6,16 @@ jitted update is fused by XLA already. `install` swaps the kernel into one
 optimizer instance's update method, keeping Keras's own update for the
 cases the kernel declines.
 """
+import functools
 import types
 
 import keras
 
-_KERAS_ADAM = []  # the backend's Adam class, looked up once
+
+@functools.cache
+def _keras_adam():
+    """The backend's Keras Adam class (one optimizer built to find it)."""
+    return type(keras.optimizers.Adam())
 
 
 def install(optimizer, method, fused_step, enabled):
@@ -18,9 +23,7 @@ def install(optimizer, method, fused_step, enabled):
     while `enabled()` (read at each call, or each trace on TF), falling back
     to Keras's method where `fused_step` returns False. Only plain Keras
     Adam (exactly that class, not AMSGrad) is changed, once."""
-    if not _KERAS_ADAM:
-        _KERAS_ADAM.append(type(keras.optimizers.Adam()))
-    if type(optimizer) is not _KERAS_ADAM[0] or optimizer.amsgrad or method in vars(optimizer):
+    if type(optimizer) is not _keras_adam() or optimizer.amsgrad or method in vars(optimizer):
         return
     keras_step = getattr(type(optimizer), method)
 

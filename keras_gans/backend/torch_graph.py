@@ -10,7 +10,7 @@ built layer's `call(...)` directly, passing `training` where the layer takes
 it: the same torch operations in the same order, so the same numbers and
 gradients.
 
-The commonest layers go one step further (`_LOWERINGS`): Keras's own
+The commonest layers go one step further (`_lowerings`): Keras's own
 `call` still pays ~0.1-0.3 ms of op dispatch per layer (`Conv2D` reshapes
 its bias through `ops.reshape`, whose symbolic-tensor check flattens its
 arguments; the convolution copies its input to NCHW and back to
@@ -28,6 +28,7 @@ precision or quantized layers (autocasting), activity regularizers, mask-produci
 `mask_zero`, custom `compute_mask`), and inputs whose rank or dtype differ
 from the graph's (so the usual error message is raised).
 """
+import functools
 import weakref
 
 import keras
@@ -197,7 +198,7 @@ def _converting(layer):
 def _lowered(layer, node, call):
     """`(lowered call, takes_training)` of `layer` at `node`, or None (keep
     `call`)."""
-    build = _LOWERINGS.get(type(layer)) if LOWER else None
+    build = _lowerings().get(type(layer)) if LOWER else None
     args, kwargs = node.arguments.args, node.arguments.kwargs
     unmasked = all(key == "mask" and value is None for key, value in kwargs.items())
     if build is None or not unmasked or len(args) != 1 or not hasattr(args[0], "shape"):
@@ -346,6 +347,7 @@ def _batch_norm(layer, shape):
     return run
 
 
+@functools.cache  # built on first use: our layers import this module
 def _lowerings():
     from keras_gans.layers.batch_norm import BatchNormalization
     from keras_gans.layers.batch_norm import SyncBatchNormalization
@@ -365,16 +367,6 @@ def _lowerings():
     }
 
 
-class _LazyLowerings(dict):
-    """`_lowerings()`, built on first use (our layers import this module)."""
-
-    def get(self, key, default=None):
-        if not self:
-            self.update(_lowerings())
-        return super().get(key, default)
-
-
-_LOWERINGS = _LazyLowerings()
 # Keras activations whose torch backend is exactly one torch function.
 _TORCH_ACTIVATIONS = {
     keras.activations.tanh: torch.tanh,
