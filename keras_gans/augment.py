@@ -79,7 +79,7 @@ def _per_image_shape(images):
 
 
 def _uniform(shape, seed, dtype):
-    draw = lambda s: keras.random.uniform(s, seed=seed, dtype=dtype)  # noqa: E731
+    draw = lambda s: backend.random_uniform(s, seed=seed, dtype=dtype)  # noqa: E731
     return backend.draw_for_replica(draw, tuple(shape))
 
 

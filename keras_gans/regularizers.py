@@ -111,7 +111,7 @@ def clip_weights(network, bound):
 
 def _uniform(shape, seed, dtype):
     """U[0, 1) draws; each tf.distribute replica gets its own rows."""
-    draw = functools.partial(keras.random.uniform, seed=seed, dtype=dtype)
+    draw = functools.partial(backend.random_uniform, seed=seed, dtype=dtype)
     return backend.draw_for_replica(draw, tuple(shape))
 
 

@@ -43,6 +43,9 @@ offers a narrow interface, implemented once per backend:
   training=training)` inside a train step; torch skips `Layer.__call__`'s
   per-layer bookkeeping for built graph networks (eager torch pays it on
   every step; TF and JAX trace once).
+- `random_normal(shape, ...)` / `random_uniform(shape, ...)`: `keras.random`'s
+  `normal` / `uniform`, the same numbers (torch skips Keras's per-draw
+  seed bookkeeping for a `SeedGenerator` seed).
 - `global_rng_states()` / `set_global_rng_states(states)`: the backend's
   process-global RNG state that a train step may draw from, as a dict of
   numpy arrays, for checkpoints (torch: unseeded Dropout; empty elsewhere,
@@ -83,6 +86,8 @@ prepare_fit_input = getattr(_impl, "prepare_fit_input",
                             lambda x, y, batch_size, kwargs: (x, y, batch_size, kwargs))
 call_network = getattr(_impl, "call_network",
                        lambda network, inputs, training: network(inputs, training=training))
+random_normal = getattr(_impl, "random_normal", keras.random.normal)
+random_uniform = getattr(_impl, "random_uniform", keras.random.uniform)
 global_rng_states = getattr(_impl, "global_rng_states", dict)
 set_global_rng_states = getattr(_impl, "set_global_rng_states", lambda states: None)
 

@@ -11,6 +11,8 @@ from keras_gans.backend.single_replica import draw_for_replica  # noqa: F401
 from keras_gans.backend.single_replica import replicas_in_sync  # noqa: F401
 from keras_gans.backend.single_replica import scale_loss_for_distribution  # noqa: F401
 from keras_gans.backend.torch_graph import call_network  # noqa: F401
+from keras_gans.backend.torch_random import normal as random_normal  # noqa: F401
+from keras_gans.backend.torch_random import uniform as random_uniform  # noqa: F401
 
 
 def value_and_grad(loss_fn, variables):

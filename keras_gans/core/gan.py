@@ -178,7 +178,7 @@ class GAN(SavesSeedState, AdversarialModel):
     def sample_latent(self, batch_size):
         """Standard normal latents drawn from the model's seed generator
         (each tf.distribute replica gets its own rows of a global draw)."""
-        draw = functools.partial(keras.random.normal, seed=self.seed_generator)
+        draw = functools.partial(backend.random_normal, seed=self.seed_generator)
         return backend.draw_for_replica(draw, (batch_size, self.latent_dim))
 
     def generate(self, n=None, latents=None, batch_size=256, truncation=None):

@@ -2,6 +2,8 @@
 import keras
 from keras import ops
 
+from keras_gans import backend
+
 
 @keras.saving.register_keras_serializable(package="keras_gans")
 class ImagePool(keras.layers.Layer):
@@ -71,10 +73,10 @@ class ImagePool(keras.layers.Layer):
         # never read an empty slot or race a slot being filled.
         full = ops.cast(self.count, "int32") >= self.pool_size
         swap = ops.logical_and(
-            full, keras.random.uniform((batch,), seed=self.seed_generator) < 0.5
+            full, backend.random_uniform((batch,), seed=self.seed_generator) < 0.5
         )
         # Distinct random slots: the first `batch` of a random permutation.
-        order = ops.argsort(keras.random.uniform((self.pool_size,), seed=self.seed_generator))
+        order = ops.argsort(backend.random_uniform((self.pool_size,), seed=self.seed_generator))
         random_slot = ops.cast(order[:batch], "int32")
         stored = ops.take(self.images, random_slot, axis=0)
         mask = ops.reshape(swap, (-1,) + (1,) * (len(fakes.shape) - 1))

@@ -164,7 +164,7 @@ class InfoGAN(GAN):
         codes = ops.one_hot(index, self.categorical_dim)
         if self.continuous_dim:
             uniform = functools.partial(
-                keras.random.uniform, minval=-1.0, maxval=1.0, seed=self.seed_generator
+                backend.random_uniform, minval=-1.0, maxval=1.0, seed=self.seed_generator
             )
             continuous = backend.draw_for_replica(uniform, (batch_size, self.continuous_dim))
             codes = ops.concatenate([codes, continuous], axis=-1)
