@@ -20,6 +20,7 @@ from keras_gans.core import sample_latents
 from keras_gans.metrics import classify_samples
 from keras_gans.models import DCGAN
 from keras_gans.networks import dcgan_discriminator
+from keras_gans.networks import dcgan_generator
 from keras_gans.utils import plot_history
 from keras_gans.utils import save_grid
 from common import ROOT
@@ -65,6 +66,8 @@ def main():
     parser.add_argument("--loss", default="non_saturating", help="adversarial loss name")
     parser.add_argument("--r1", type=float, default=0.0, help="R1 penalty gamma (0: none)")
     parser.add_argument("--minibatch-stddev", type=int, default=0)
+    parser.add_argument("--refine-blocks", type=int, default=0,
+                        help="stride-1 3x3 conv blocks at the generator's 7x7 stage")
     add_clock_argument(parser, default="wall")
     parser.add_argument("--tag", default="", help="suffix of the output files")
     parser.add_argument("--seed", type=int, default=0)
@@ -78,8 +81,10 @@ def main():
     discriminator = dcgan_discriminator(
         (28, 28, 1), d_width, batch_norm=bool(args.d_batch_norm), dropout=args.d_dropout,
         minibatch_stddev=bool(args.minibatch_stddev))
+    generator = dcgan_generator((28, 28, 1), 100, args.base_filters,
+                                refine_blocks=args.refine_blocks)
     gan = DCGAN(image_shape=(28, 28, 1), latent_dim=100, base_filters=args.base_filters,
-                discriminator=discriminator, seed=args.seed,
+                generator=generator, discriminator=discriminator, seed=args.seed,
                 ema_decay=args.ema_decay or None, loss=args.loss,
                 penalties=[R1Penalty(args.r1)] if args.r1 else [])
     gan.compile(
@@ -133,6 +138,7 @@ def main():
         "loss": args.loss,
         "r1_gamma": args.r1,
         "minibatch_stddev": bool(args.minibatch_stddev),
+        "generator_refine_blocks": args.refine_blocks,
         "budget": f"{args.minutes} min of {args.clock} time",
         "truncation_1.0_confident_share": round(float(truncated["confident_share"]), 4),
         "truncation_1.0_min_class_share": round(float(truncated["min_class_share"]), 4),
