@@ -35,6 +35,9 @@ SETUPS = {
         8, "edges", "google"),
     "cyclegan-twitter-google": (
         "cyclegan", {"base_filters": 16, "seed": 0}, 4, "twitter", "google"),
+    "cyclegan-residual-twitter-google": (
+        "cyclegan", {"base_filters": 16, "seed": 0, "residual_output": True},
+        4, "twitter", "google"),
 }
 
 

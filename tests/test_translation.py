@@ -192,6 +192,27 @@ def test_cyclegan_save_load_round_trip(trained_cyclegan, tmp_path):
                                       model.optimizer[key].variables[-1].numpy())
 
 
+def test_residual_cyclegan_starts_at_the_identity_learns_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = tiny_cyclegan(residual_output=True)
+    a, b = pairs()
+    for direction, x in (("a2b", a), ("b2a", b)):
+        np.testing.assert_allclose(model.translate(x, direction), 0.99 * x, atol=1e-5)
+    model.compile(**{f"{k}_optimizer": keras.optimizers.Adam(2e-3, beta_1=0.5)
+                     for k in model.network_sets})
+    model.fit(a, b, batch_size=4, epochs=2, verbose=0)
+    moved = model.translate(a, "a2b")
+    assert np.all(np.abs(moved) < 1) and np.abs(moved - 0.99 * a).max() > 1e-3
+    path = str(tmp_path / "residual.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.residual_output
+    np.testing.assert_allclose(loaded.translate(a, "a2b"), moved, atol=1e-6)
+    with pytest.raises(ValueError, match="as many output channels"):
+        nets.resnet_translator((16, 16, 1), output_channels=3, base_filters=4, n_blocks=1,
+                               residual_output=True)
+
+
 def test_cyclegan_checks_its_generators():
     g = nets.resnet_translator(SHAPE, base_filters=4, n_blocks=1)
     other = nets.resnet_translator((16, 16, 1), output_channels=3, base_filters=4, n_blocks=1)

@@ -259,6 +259,9 @@ class CycleGAN(TranslationModel):
         seed: seed of the image pools' draws.
         generator_ab, generator_ba, discriminator_a, discriminator_b: your
             own networks.
+        residual_output: generators that edit their input image
+            (`resnet_translator(residual_output=True)`): they start as the
+            identity (not in the paper; for close domains).
 
     Example:
 
@@ -288,13 +291,14 @@ class CycleGAN(TranslationModel):
                  cycle_weight=10.0, identity_weight=0.5, pool_size=50,
                  loss="least_squares", norm="instance", discriminator_layers=None,
                  seed=None, generator_ab=None, generator_ba=None,
-                 discriminator_a=None, discriminator_b=None, **kwargs):
+                 discriminator_a=None, discriminator_b=None, residual_output=False,
+                 **kwargs):
         super().__init__(**kwargs)
         image_shape = tuple(int(d) for d in image_shape)
 
         def generator(name):
             return resnet_translator(image_shape, None, base_filters, n_blocks,
-                                     norm=norm, name=name)
+                                     norm=norm, residual_output=residual_output, name=name)
 
         def discriminator(name):
             return patchgan_discriminator(image_shape, base_filters,
@@ -314,6 +318,7 @@ class CycleGAN(TranslationModel):
         self.image_shape, self.base_filters, self.n_blocks = image_shape, int(base_filters), n_blocks
         self.cycle_weight, self.identity_weight = float(cycle_weight), float(identity_weight)
         self.norm, self.discriminator_layers, self.seed = norm, discriminator_layers, seed
+        self.residual_output = bool(residual_output)
         self.loss_fn = losses.get(loss)
         self.pool_size = int(pool_size)
         second_seed = None if seed is None else int(seed) + 1
@@ -371,5 +376,6 @@ class CycleGAN(TranslationModel):
             identity_weight=self.identity_weight, pool_size=self.pool_size,
             loss=self.loss_fn.get_config(), norm=self.norm,
             discriminator_layers=self.discriminator_layers, seed=self.seed,
+            residual_output=self.residual_output,
         )
         return config

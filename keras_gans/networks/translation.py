@@ -13,6 +13,7 @@ from keras import layers
 from keras_gans.layers import BatchNormalization
 from keras_gans.layers import Conv2DTranspose
 from keras_gans.layers import ReflectionPadding2D
+from keras_gans.layers import TanhResidual
 from keras_gans.networks.dcgan import _check_image_shape
 
 NORMS = ("batch", "instance", "none")
@@ -102,12 +103,17 @@ def _residual_block(x, filters, norm, name):
 
 
 def resnet_translator(image_shape=(64, 64, 3), output_channels=None, base_filters=64,
-                      n_blocks=None, norm="instance", name="resnet_generator"):
+                      n_blocks=None, norm="instance", residual_output=False,
+                      name="resnet_generator"):
     """CycleGAN's ResNet generator: images -> images in [-1, 1].
 
     A 7x7 convolution, two stride-2 downsamplings, `n_blocks` residual
     blocks (default 6 below 256 pixels, 9 from 256 up, as in the paper),
     two stride-2 upsamplings and a 7x7 convolution, with reflection padding.
+    `residual_output=True` (same channels in and out) makes the last
+    convolution, zero-initialized, an edit of the input image
+    (`TanhResidual`): the generator starts as the identity, which suits
+    domains that already look alike. Not in the paper.
 
     >>> g = resnet_translator((32, 32, 3), base_filters=8, n_blocks=2)
     >>> g.output_shape
@@ -135,6 +141,12 @@ def resnet_translator(image_shape=(64, 64, 3), output_channels=None, base_filter
         x = Conv2DTranspose(base_filters * 2**i, 3, strides=2, padding="same", name=f"up{i + 1}")(x)
         x = layers.ReLU()(normalization(norm, f"up{i + 1}_norm")(x))
     x = ReflectionPadding2D(3)(x)
+    if residual_output:
+        if out_channels != int(image_shape[-1]):
+            raise ValueError("residual_output needs as many output channels as input channels.")
+        x = layers.Conv2D(out_channels, 7, kernel_initializer="zeros", name="to_image")(x)
+        images = TanhResidual(dtype="float32", name="tanh_residual")([inputs, x])
+        return keras.Model(inputs, images, name=name)
     x = layers.Conv2D(out_channels, 7, name="to_image")(x)
     return keras.Model(inputs, _to_image(x), name=name)
 
