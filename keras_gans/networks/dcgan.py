@@ -64,6 +64,9 @@ def dcgan_generator(
     >>> g = dcgan_generator((28, 28, 1), latent_dim=16, base_filters=8)
     >>> g.output_shape
     (None, 28, 28, 1)
+    >>> deeper = dcgan_generator((28, 28, 1), 16, 8, refine_blocks=1)
+    >>> deeper.get_layer("refine1").output.shape, deeper.output_shape
+    ((None, 7, 7, 32), (None, 28, 28, 1))
     """
     _check_image_shape(image_shape)
     (h0, w0), stages = upsampling_plan(image_shape)
