@@ -198,11 +198,14 @@ def test_residual_cyclegan_starts_at_the_identity_learns_and_round_trips(tmp_pat
     a, b = pairs()
     for direction, x in (("a2b", a), ("b2a", b)):
         np.testing.assert_allclose(model.translate(x, direction), 0.99 * x, atol=1e-5)
-    model.compile(**{f"{k}_optimizer": keras.optimizers.Adam(2e-3, beta_1=0.5)
-                     for k in model.network_sets})
-    model.fit(a, b, batch_size=4, epochs=2, verbose=0)
+    # The zero-initialized last convolution still learns (alone, fitted to
+    # the pairs: CycleGAN's training itself is tested above).
+    translator = model.generator_ab
+    translator.compile(keras.optimizers.Adam(1e-2), loss="mae")
+    history = translator.fit(a, b, batch_size=8, epochs=4, verbose=0).history["loss"]
+    assert history[-1] < history[0] - 0.05, history
     moved = model.translate(a, "a2b")
-    assert np.all(np.abs(moved) < 1) and np.abs(moved - 0.99 * a).max() > 1e-3
+    assert np.all(np.abs(moved) <= 1) and np.abs(moved - 0.99 * a).max() > 0.1
     path = str(tmp_path / "residual.keras")
     model.save(path)
     loaded = keras.saving.load_model(path)
