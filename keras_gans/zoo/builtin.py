@@ -57,7 +57,7 @@ BUILTIN_ENTRIES = {
         BuiltinEntry(
             "cyclegan-emoji-twitter-google",
             "CycleGAN, Twemoji <-> Noto emoji styles, unpaired (64x64x3; keras-gans translate).",
-            weights_sha256="259a202635fa09d6aee08140640b8076cabba201ccc0f755cce41975cbe7fd43",
+            weights_sha256="cddcb44e1c32e492f6fff74979366de27240de668da26a9462930e68fb9bc857",
         ),
     ]
 }
