@@ -460,7 +460,12 @@ def serve(config, port_file):
     port = sock.getsockname()[1]
     Path(f"{port_file}.tmp").write_text(str(port))
     os.replace(f"{port_file}.tmp", port_file)  # the parent never reads a half-written port
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    # uvicorn closes a keep-alive connection after 5 idle seconds by default;
+    # a client that reuses its pooled connection at that moment gets
+    # "connection reset by peer" (seen once in CI, after a slow step between
+    # two requests). The Hub itself keeps connections far longer.
+    config = uvicorn.Config(app, log_level="warning", timeout_keep_alive=600)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 if __name__ == "__main__":

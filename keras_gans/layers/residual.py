@@ -11,7 +11,9 @@ class TanhResidual(keras.layers.Layer):
     With a zero residual the output is the input (times `shrink`, which
     keeps saturated pixels of value +-1 inside tanh's range), so a
     translator built on it starts at the identity and learns what to
-    change; the output stays in (-1, 1) and every pixel keeps a gradient.
+    change; the output stays in [-1, 1] and every pixel keeps a gradient.
+    Images outside [-1, 1] are clipped into it first (`atanh` of them
+    would be NaN).
 
     Args:
         shrink: factor on the input image before `atanh` (< 1).
@@ -33,7 +35,7 @@ class TanhResidual(keras.layers.Layer):
 
     def call(self, inputs):
         image, residual = inputs
-        image = ops.cast(image, residual.dtype)
+        image = ops.clip(ops.cast(image, residual.dtype), -1.0, 1.0)
         return ops.tanh(ops.arctanh(self.shrink * image) + residual)
 
     def compute_output_shape(self, input_shapes):
