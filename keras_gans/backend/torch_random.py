@@ -35,15 +35,18 @@ def _generator(seed):
     return generator
 
 
+def _options(generator, dtype):
+    """The draw's keyword arguments: Keras's default dtype, the generator's device."""
+    return {"generator": generator, "device": generator.device,
+            "dtype": to_torch_dtype(dtype or keras.config.floatx())}
+
+
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """`keras.random.normal`, the same numbers."""
     generator = _generator(seed)
     if generator is None:
         return keras.random.normal(shape, mean, stddev, dtype, seed)
-    return torch.normal(
-        mean, stddev, size=tuple(shape), generator=generator,
-        dtype=to_torch_dtype(dtype or keras.config.floatx()), device=get_device(),
-    )
+    return torch.normal(mean, stddev, size=tuple(shape), **_options(generator, dtype))
 
 
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
@@ -51,8 +54,5 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     generator = _generator(seed) if len(shape) else None
     if generator is None:
         return keras.random.uniform(shape, minval, maxval, dtype, seed)
-    values = torch.rand(
-        size=tuple(shape), generator=generator,
-        dtype=to_torch_dtype(dtype or keras.config.floatx()), device=get_device(),
-    )
+    values = torch.rand(size=tuple(shape), **_options(generator, dtype))
     return (maxval - minval) * values + minval

@@ -72,27 +72,23 @@ def dcgan_generator(
     (h0, w0), stages = upsampling_plan(image_shape)
     width = base_filters * 2**stages
     latents = keras.Input((latent_dim,), name="latent")
-    x = layers.Dense(h0 * w0 * width, use_bias=not batch_norm, name="project")(latents)
-    if batch_norm:
-        x = _batch_norm(synchronized_batch_norm, "project_bn")(x)
-    x = layers.ReLU()(x)
-    x = layers.Reshape((h0, w0, width))(x)
-    for block in range(refine_blocks):
-        x = layers.Conv2D(
-            width, 3, padding="same", use_bias=not batch_norm, name=f"refine{block + 1}"
-        )(x)
+
+    def block(layer, x):
+        """`layer`, then BatchNorm (if any) and ReLU."""
+        x = layer(x)
         if batch_norm:
-            x = _batch_norm(synchronized_batch_norm, f"refine{block + 1}_bn")(x)
-        x = layers.ReLU()(x)
+            x = _batch_norm(synchronized_batch_norm, f"{layer.name}_bn")(x)
+        return layers.ReLU()(x)
+
+    x = block(layers.Dense(h0 * w0 * width, use_bias=not batch_norm, name="project"), latents)
+    x = layers.Reshape((h0, w0, width))(x)
+    for index in range(refine_blocks):
+        x = block(layers.Conv2D(width, 3, padding="same", use_bias=not batch_norm,
+                                name=f"refine{index + 1}"), x)
     for stage in range(stages - 1):
         width //= 2
-        x = Conv2DTranspose(
-            width, 4, strides=2, padding="same", use_bias=not batch_norm,
-            name=f"up{stage + 1}",
-        )(x)
-        if batch_norm:
-            x = _batch_norm(synchronized_batch_norm, f"up{stage + 1}_bn")(x)
-        x = layers.ReLU()(x)
+        x = block(Conv2DTranspose(width, 4, strides=2, padding="same",
+                                  use_bias=not batch_norm, name=f"up{stage + 1}"), x)
     channels = int(image_shape[-1])
     if stages:
         x = Conv2DTranspose(channels, 4, strides=2, padding="same", name="to_image")(x)

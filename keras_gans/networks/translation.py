@@ -128,6 +128,8 @@ def resnet_translator(image_shape=(64, 64, 3), output_channels=None, base_filter
     if n_blocks is None:
         n_blocks = 9 if min(image_shape[:2]) >= 256 else 6
     out_channels = int(output_channels or image_shape[-1])
+    if residual_output and out_channels != int(image_shape[-1]):
+        raise ValueError("residual_output needs as many output channels as input channels.")
     inputs = keras.Input(tuple(image_shape), name="image")
     x = ReflectionPadding2D(3)(inputs)
     x = layers.Conv2D(base_filters, 7, name="stem")(x)
@@ -141,14 +143,14 @@ def resnet_translator(image_shape=(64, 64, 3), output_channels=None, base_filter
         x = Conv2DTranspose(base_filters * 2**i, 3, strides=2, padding="same", name=f"up{i + 1}")(x)
         x = layers.ReLU()(normalization(norm, f"up{i + 1}_norm")(x))
     x = ReflectionPadding2D(3)(x)
+    # Zero-initialized for residual_output: the generator starts as the identity.
+    x = layers.Conv2D(out_channels, 7, name="to_image",
+                      kernel_initializer="zeros" if residual_output else "glorot_uniform")(x)
     if residual_output:
-        if out_channels != int(image_shape[-1]):
-            raise ValueError("residual_output needs as many output channels as input channels.")
-        x = layers.Conv2D(out_channels, 7, kernel_initializer="zeros", name="to_image")(x)
         images = TanhResidual(dtype="float32", name="tanh_residual")([inputs, x])
-        return keras.Model(inputs, images, name=name)
-    x = layers.Conv2D(out_channels, 7, name="to_image")(x)
-    return keras.Model(inputs, _to_image(x), name=name)
+    else:
+        images = _to_image(x)
+    return keras.Model(inputs, images, name=name)
 
 
 def patchgan_layers(image_shape):
