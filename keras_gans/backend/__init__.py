@@ -46,11 +46,17 @@ offers a narrow interface, implemented once per backend:
 - `random_normal(shape, ...)` / `random_uniform(shape, ...)`: `keras.random`'s
   `normal` / `uniform`, the same numbers (torch skips Keras's per-draw
   seed bookkeeping for a `SeedGenerator` seed).
+- `no_gradient()`: a context for values no gradient will flow through
+  (the fakes of a discriminator step): torch does not record them for
+  autograd (`torch.no_grad()`); TF and JAX trace the step and prune what
+  `ops.stop_gradient` cuts, so it does nothing there.
 - `global_rng_states()` / `set_global_rng_states(states)`: the backend's
   process-global RNG state that a train step may draw from, as a dict of
   numpy arrays, for checkpoints (torch: unseeded Dropout; empty elsewhere,
   where every draw comes from a `SeedGenerator` variable).
 """
+import contextlib
+
 import keras
 
 _BACKEND = keras.backend.backend()
@@ -88,6 +94,7 @@ call_network = getattr(_impl, "call_network",
                        lambda network, inputs, training: network(inputs, training=training))
 random_normal = getattr(_impl, "random_normal", keras.random.normal)
 random_uniform = getattr(_impl, "random_uniform", keras.random.uniform)
+no_gradient = getattr(_impl, "no_gradient", contextlib.nullcontext)
 global_rng_states = getattr(_impl, "global_rng_states", dict)
 set_global_rng_states = getattr(_impl, "set_global_rng_states", lambda states: None)
 

@@ -37,6 +37,8 @@ from keras.src.backend.torch.core import to_torch_dtype
 from keras.src.models.functional import Functional
 from keras.src.models.sequential import Sequential
 
+from keras_gans.backend import torch_variables
+
 # Flip off to time or debug the plain `Layer.__call__` path; LOWER off
 # keeps the shortcut but calls every layer's own `call` (clear `_PLANS`
 # after changing it).
@@ -95,6 +97,8 @@ class _Plan:
         ]
         self.output_ids = [id(x) for x in graph.outputs]
         self.outputs_struct = graph._outputs_struct
+        # One output tensor, not nested: no tree packing needed.
+        self.single_output = not isinstance(self.outputs_struct, (list, tuple, dict))
         self.steps = steps
 
     @classmethod
@@ -163,6 +167,8 @@ class _Plan:
                 tensors[output_ids[0]] = outputs
             else:
                 tensors.update(zip(output_ids, keras.tree.flatten(outputs)))
+        if self.single_output:
+            return tensors[self.output_ids[0]]
         results = [tensors[i] for i in self.output_ids]
         return keras.tree.pack_sequence_as(self.outputs_struct, results)
 
@@ -230,13 +236,17 @@ def _activation(layer):
 
 
 def _with_bias_and_activation(layer, fn):
+    """`fn(x, kernel)`, plus the layer's bias and activation; the weights
+    are read once per call."""
     activation = _activation(layer)
     use_bias = getattr(layer, "use_bias", True) and layer.bias is not None
+    weights = (layer.kernel, layer.bias) if use_bias else (layer.kernel,)
 
     def run(x):
-        y = fn(x)
+        read = torch_variables.values(weights)
+        y = fn(x, read[0])
         if use_bias:
-            y = y + layer.bias.value  # channels-last: broadcasts over the last axis
+            y = y + read[1]  # channels-last: broadcasts over the last axis
         return y if activation is None else activation(y)
 
     return run
@@ -259,13 +269,13 @@ def _conv2d(layer, shape):
     stride, dilation = list(layer.strides), list(layer.dilation_rate)
     channels_last = torch.channels_last
 
-    def conv(x):
+    def conv(x, kernel):
         # As Keras's conv: NCHW shape in channels-last memory (a view of an
         # NHWC tensor), the kernel copied to channels-last memory.
         x = x.permute(0, 3, 1, 2)
         if not x.is_contiguous(memory_format=channels_last):
             x = x.contiguous(memory_format=channels_last)
-        kernel = layer.kernel.value.permute(3, 2, 0, 1).contiguous(memory_format=channels_last)
+        kernel = kernel.permute(3, 2, 0, 1).contiguous(memory_format=channels_last)
         y = torch.nn.functional.conv2d(x, kernel, None, stride, padding, dilation)
         return y.permute(0, 2, 3, 1)
 
@@ -277,12 +287,15 @@ def _conv2d_transpose(layer, shape):
 
     if layer.data_format != "channels_last" or len(shape) != 4:
         return None
-    options = dict(strides=list(layer.strides), padding=layer.padding,
-                   output_padding=layer.output_padding, dilation_rate=layer.dilation_rate,
-                   data_format="channels_last")
+    strides, dilation = list(layer.strides), list(layer.dilation_rate)
+    pads = torch_impl.conv_transpose_padding(
+        tuple(layer.kernel.shape), strides, layer.padding, layer.output_padding, dilation)
+    if pads is None:
+        return None  # Keras slices its output: keep its call
 
-    def conv_transpose(x):
-        return torch_impl.conv_transpose(x, layer.kernel.value, **options)
+    def conv_transpose(x, kernel):
+        return torch_impl.padded_conv_transpose(x, kernel, strides, pads, dilation,
+                                                "channels_last")
 
     return _with_bias_and_activation(layer, conv_transpose)
 
@@ -290,7 +303,7 @@ def _conv2d_transpose(layer, shape):
 def _dense(layer, shape):
     if getattr(layer, "quantization_mode", None) is not None:
         return None
-    return _with_bias_and_activation(layer, lambda x: torch.matmul(x, layer.kernel.value))
+    return _with_bias_and_activation(layer, torch.matmul)
 
 
 def _flatten(layer, shape):
@@ -333,11 +346,13 @@ def _batch_norm(layer, shape):
     if layer.compute_dtype != "float32":
         return None
 
+    weights = (layer.gamma if layer.scale else None, layer.beta if layer.center else None)
+
     def run(x, training=None):
         if training and layer.trainable:
+            gamma, beta = (None if w is None else torch_variables.value(w) for w in weights)
             outputs = torch_impl.batch_norm_training(
-                x, layer.gamma.value if layer.scale else None,
-                layer.beta.value if layer.center else None, layer.epsilon,
+                x, gamma, beta, layer.epsilon,
                 layer.moving_mean, layer.moving_variance, layer.momentum)
             if outputs is not None:
                 return outputs

@@ -4,6 +4,7 @@ import torch
 from keras import ops
 
 from keras_gans.backend import fused_adam
+from keras_gans.backend import torch_variables
 
 # One replica: means, draws and BatchNorm statistics are global (see single_replica.py).
 from keras_gans.backend.single_replica import SYNCHRONIZES_BATCH_NORM  # noqa: F401
@@ -19,7 +20,7 @@ def value_and_grad(loss_fn, variables):
     loss, aux = loss_fn()
     grads = torch.autograd.grad(
         loss,
-        [v.value for v in variables],
+        torch_variables.values(variables),
         allow_unused=True,
         materialize_grads=True,
     )
@@ -62,14 +63,14 @@ def fused_adam_step(optimizer, grads, variables, learning_rate):
     large that its own corrections are exactly 1, so it computes Keras's
     update (to float rounding: `m` moves by `lerp`).
     """
-    params = [v.value for v in variables]
+    params = torch_variables.values(variables)
     first = params[0]
     if any(p.dtype != first.dtype or p.device != first.device for p in params) or any(
             g.dtype != first.dtype for g in grads):
         return False
     index = optimizer._get_variable_index
-    momentums = [optimizer._momentums[index(v)].value for v in variables]
-    velocities = [optimizer._velocities[index(v)].value for v in variables]
+    momentums = torch_variables.values([optimizer._momentums[index(v)] for v in variables])
+    velocities = torch_variables.values([optimizer._velocities[index(v)] for v in variables])
     dtype = first.dtype
     step = (optimizer.iterations.value + 1).to(dtype)
     beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
@@ -92,6 +93,10 @@ def _saturated_step(device):
     if device not in _SATURATED:
         _SATURATED[device] = torch.tensor(2.0**40, device=device)
     return _SATURATED[device]
+
+
+def no_gradient():
+    return torch.no_grad()
 
 
 def sync_model_state(model):
@@ -125,7 +130,7 @@ def batch_norm_training(inputs, gamma, beta, epsilon, moving_mean, moving_varian
     )
     with torch.no_grad():
         for moving, batch in ((moving_mean, mean), (moving_variance, variance * ((count - 1) / count))):
-            value = moving.value
+            value = torch_variables.value(moving)
             value.mul_(momentum).add_(batch.to(value.dtype), alpha=1.0 - momentum)
     return outputs if inputs.ndim == 2 else outputs.movedim(1, -1)
 
@@ -141,30 +146,47 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     pass those instead: the same numbers, less work. Anything else goes to
     `ops.conv_transpose`.
     """
+    inputs, kernel = ops.convert_to_tensor(inputs), ops.convert_to_tensor(kernel)
+    strides, dilation = _pair(strides), _pair(dilation_rate)
+    pads = None
+    if inputs.ndim == 4:
+        pads = conv_transpose_padding(kernel.shape, strides, padding, output_padding, dilation)
+    if pads is None:
+        return ops.conv_transpose(inputs, kernel, strides, padding, output_padding,
+                                  data_format, dilation_rate)
+    return padded_conv_transpose(inputs, kernel, strides, pads, dilation, data_format)
+
+
+def conv_transpose_padding(kernel_shape, strides, padding, output_padding, dilation):
+    """torch's `(padding, output_padding)` giving Keras's output window of a
+    2D transposed convolution, or None where they cannot (it depends on the
+    kernel and the options only, so a graph computes it once)."""
     from keras.src.backend.common.backend_utils import (
         compute_conv_transpose_output_crops_for_torch as output_crops,
     )
 
-    inputs, kernel = ops.convert_to_tensor(inputs), ops.convert_to_tensor(kernel)
-    strides = _pair(strides)
-    dilation = _pair(dilation_rate)
-    channels_last = (data_format or keras.config.image_data_format()) == "channels_last"
-    crops = None
-    if inputs.ndim == 4:
-        crops = output_crops(input_shape=inputs.shape, kernel_shape=kernel.shape,
-                             strides=strides, padding=padding,
-                             output_padding=output_padding, dilation_rate=dilation)
+    crops = output_crops(input_shape=(None,) * 4, kernel_shape=kernel_shape,
+                         strides=strides, padding=padding,
+                         output_padding=output_padding, dilation_rate=dilation)
     # torch's output_padding must be smaller than the stride or the dilation.
     if crops is None or not all(0 <= right <= left and left - right < max(s, d)
                                 for (left, right), s, d in zip(crops, strides, dilation)):
-        return ops.conv_transpose(inputs, kernel, strides, padding, output_padding,
-                                  data_format, dilation_rate)
+        return None
+    return [left for left, _ in crops], [left - right for left, right in crops]
+
+
+def padded_conv_transpose(inputs, kernel, strides, pads, dilation, data_format=None):
+    """torch's transposed convolution with `pads` from `conv_transpose_padding`."""
+    channels_last = _channels_last(data_format)
     x = inputs.permute(0, 3, 1, 2) if channels_last else inputs
     y = torch.nn.functional.conv_transpose2d(
-        x, kernel.permute(3, 2, 0, 1), stride=strides,
-        padding=[left for left, _ in crops],
-        output_padding=[left - right for left, right in crops], dilation=dilation)
+        x, kernel.permute(3, 2, 0, 1), stride=strides, padding=pads[0],
+        output_padding=pads[1], dilation=dilation)
     return y.permute(0, 2, 3, 1) if channels_last else y
+
+
+def _channels_last(data_format):
+    return (data_format or keras.config.image_data_format()) == "channels_last"
 
 
 def _pair(value):

@@ -5,7 +5,7 @@ Keras's torch draw spends ~0.2 ms per call on seed bookkeeping
 variable assign, then a tensor sum read back), more than drawing a latent
 batch costs; a WGAN-GP step draws 11 times. This does the same bookkeeping
 on Python ints and in place (as Keras's own `Variable.assign` does on
-torch) and seeds a fresh `torch.Generator` exactly as Keras does, so the
+torch) and seeds a `torch.Generator` exactly as Keras does, so the
 numbers and the seed state after the draw are Keras's, bit for bit.
 Anything else (an int or None seed, a stateless scope, the meta device)
 goes to Keras.
@@ -15,6 +15,8 @@ import torch
 from keras.src.backend.common.stateless_scope import in_stateless_scope
 from keras.src.backend.torch.core import get_device
 from keras.src.backend.torch.core import to_torch_dtype
+
+from keras_gans.backend import torch_variables
 
 
 def _generator(seed):
@@ -26,13 +28,29 @@ def _generator(seed):
     device = get_device()
     if device == "meta":
         return None
-    state = seed.state.value
+    state = torch_variables.value(seed.state)
     first, second = state.tolist()
-    with torch.no_grad():
-        state[1] += 1  # next(ordered=True): [a, b] -> [a, b + 1], int32 wrap-around
-    generator = torch.Generator(device=device)
+    # next(ordered=True): [a, b] -> [a, b + 1], int32 wrap-around; in place
+    # as Keras's own assign is (the state never requires grad).
+    state.add_(_increment(state.device, state.dtype))
+    # One generator per device, re-seeded for each draw: the same numbers
+    # as a fresh one, without building it each time.
+    generator = _GENERATORS.get(device)
+    if generator is None:
+        generator = _GENERATORS[device] = torch.Generator(device=device)
     generator.manual_seed((first + second) & 0xFFFFFFFF)
     return generator
+
+
+_GENERATORS = {}
+_INCREMENTS = {}
+
+
+def _increment(device, dtype):
+    key = (device, dtype)
+    if key not in _INCREMENTS:
+        _INCREMENTS[key] = torch.tensor([0, 1], dtype=dtype, device=device)
+    return _INCREMENTS[key]
 
 
 def _options(generator, dtype):

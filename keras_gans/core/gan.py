@@ -284,8 +284,9 @@ class GAN(SavesSeedState, AdversarialModel):
         latents = self.sample_latent(ops.shape(real)[0])
 
         def loss():
-            fake = self.generate_images(latents, labels)
-            return self.discriminator_loss(real, ops.stop_gradient(fake), labels)
+            with backend.no_gradient():
+                fake = ops.stop_gradient(self.generate_images(latents, labels))
+            return self.discriminator_loss(real, fake, labels)
 
         logs = self.update("d", loss)
         for penalty in self.penalties:

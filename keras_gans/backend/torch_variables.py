@@ -1,0 +1,37 @@
+"""Reads Keras variables on torch without `Variable.value`'s per-read checks.
+
+`Variable.value` checks for a stateless scope, an autocast scope and the
+meta device on every read: ~5-12 us a read here, against 0.05 us for the
+tensor itself. A WGAN-GP training step reads ~400 variables (each layer's
+weights at each network call, the optimizer's parameters and moments), so
+the checks cost a few percent of the step. Outside those scopes `value` is
+the stored tensor, so `values` checks the scopes once per list and hands
+the stored tensors back; anything else goes through `value`.
+"""
+from keras.src.backend.common import global_state
+from keras.src.backend.torch.core import Variable
+from keras.src.backend.torch.core import get_device
+
+_VALUE = Variable.value  # a subclass that overrides `value` reads through it
+
+
+def reads_are_plain():
+    """Whether `variable.value` is the stored tensor right now: no
+    stateless scope, no autocast scope, not the meta device."""
+    get = global_state.get_global_attribute
+    return (get("stateless_scope") is None and get("autocast_scope") is None
+            and str(get_device()) != "meta")
+
+
+def values(variables):
+    """`[v.value for v in variables]`, checking the scopes once."""
+    if reads_are_plain():
+        stored = [v._value if type(v).value is _VALUE else None for v in variables]
+        if all(value is not None for value in stored):
+            return stored
+    return [v.value for v in variables]
+
+
+def value(variable):
+    """`variable.value`, for one variable."""
+    return values((variable,))[0]
