@@ -30,6 +30,29 @@ from common import write_result
 
 
 
+class TopKDCGAN(DCGAN):
+    """Top-k training (Sinha et al., NeurIPS 2020), a probe: the generator's
+    loss uses only the fakes the discriminator scores highest, the top
+    `max(min_fraction, decay ** epochs)` of the batch (epochs counted in
+    generator steps / `steps_per_epoch`)."""
+
+    def __init__(self, *args, top_k_min=0.5, top_k_decay=0.75, steps_per_epoch=937, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.top_k_min, self.top_k_decay = top_k_min, top_k_decay
+        self.top_k_epoch_steps = steps_per_epoch
+
+    def generator_loss(self, real, fake, labels=None):
+        ops = keras.ops
+        logits = ops.reshape(ops.cast(self.discriminate(fake, labels), "float32"), (-1,))
+        epochs = ops.cast(self.optimizer["g"].iterations, "float32") / self.top_k_epoch_steps
+        fraction = ops.maximum(self.top_k_min, self.top_k_decay ** epochs)
+        count = ops.maximum(1.0, ops.floor(fraction * ops.cast(ops.shape(logits)[0], "float32")))
+        rank = ops.cast(ops.argsort(ops.argsort(-logits)), "float32")
+        keep = ops.cast(rank < count, "float32")
+        loss = ops.sum(ops.softplus(-logits) * keep) / ops.sum(keep)
+        return loss, {"g_loss": loss}
+
+
 class DecayToBudgetEnd(keras.callbacks.Callback):
     """Linear learning-rate decay to zero at the end of a `TimeBudget`: at
     each epoch start (when every backend reads its optimizer state afresh),
@@ -64,6 +87,8 @@ def main():
     parser.add_argument("--d-batch-norm", type=int, default=1)
     parser.add_argument("--d-dropout", type=float, default=0.0)
     parser.add_argument("--loss", default="non_saturating", help="adversarial loss name")
+    parser.add_argument("--top-k", type=float, default=0.0,
+                        help="top-k generator training (probe): the smallest kept fraction (0: off)")
     parser.add_argument("--r1", type=float, default=0.0, help="R1 penalty gamma (0: none)")
     parser.add_argument("--minibatch-stddev", type=int, default=0)
     parser.add_argument("--refine-blocks", type=int, default=0,
@@ -83,7 +108,8 @@ def main():
         minibatch_stddev=bool(args.minibatch_stddev))
     generator = dcgan_generator((28, 28, 1), 100, args.base_filters,
                                 refine_blocks=args.refine_blocks)
-    gan = DCGAN(image_shape=(28, 28, 1), latent_dim=100, base_filters=args.base_filters,
+    top_k = {"top_k_min": args.top_k} if args.top_k else {}
+    gan = (TopKDCGAN if args.top_k else DCGAN)(**top_k, image_shape=(28, 28, 1), latent_dim=100, base_filters=args.base_filters,
                 generator=generator, discriminator=discriminator, seed=args.seed,
                 ema_decay=args.ema_decay or None, loss=args.loss,
                 penalties=[R1Penalty(args.r1)] if args.r1 else [])
@@ -136,6 +162,7 @@ def main():
         "discriminator_batch_norm": bool(args.d_batch_norm),
         "discriminator_dropout": args.d_dropout,
         "loss": args.loss,
+        "top_k_min_fraction": args.top_k,
         "r1_gamma": args.r1,
         "minibatch_stddev": bool(args.minibatch_stddev),
         "generator_refine_blocks": args.refine_blocks,

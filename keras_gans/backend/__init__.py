@@ -46,6 +46,9 @@ offers a narrow interface, implemented once per backend:
 - `random_normal(shape, ...)` / `random_uniform(shape, ...)`: `keras.random`'s
   `normal` / `uniform`, the same numbers (torch skips Keras's per-draw
   seed bookkeeping for a `SeedGenerator` seed).
+- `copy_values(variables)` / `assign_values(variables, values)`: a copy of
+  the variables' values, and writing such a list back (torch copies the
+  tensors directly, without Keras's per-variable read and assign checks).
 - `no_gradient()`: a context for values no gradient will flow through
   (the fakes of a discriminator step): torch does not record them for
   autograd (`torch.no_grad()`); TF and JAX trace the step and prune what
@@ -94,6 +97,19 @@ call_network = getattr(_impl, "call_network",
                        lambda network, inputs, training: network(inputs, training=training))
 random_normal = getattr(_impl, "random_normal", keras.random.normal)
 random_uniform = getattr(_impl, "random_uniform", keras.random.uniform)
+
+
+def _copy_values(variables):
+    return [keras.ops.copy(v.value) for v in variables]
+
+
+def _assign_values(variables, values):
+    for variable, value in zip(variables, values):
+        variable.assign(value)
+
+
+copy_values = getattr(_impl, "copy_values", _copy_values)
+assign_values = getattr(_impl, "assign_values", _assign_values)
 no_gradient = getattr(_impl, "no_gradient", contextlib.nullcontext)
 global_rng_states = getattr(_impl, "global_rng_states", dict)
 set_global_rng_states = getattr(_impl, "set_global_rng_states", lambda states: None)

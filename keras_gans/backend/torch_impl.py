@@ -95,6 +95,21 @@ def _saturated_step(device):
     return _SATURATED[device]
 
 
+def copy_values(variables):
+    with torch.no_grad():
+        return [value.clone() for value in torch_variables.values(variables)]
+
+
+def assign_values(variables, values):
+    if not torch_variables.reads_are_plain():
+        for variable, value in zip(variables, values):
+            variable.assign(value)
+        return
+    with torch.no_grad():
+        for stored, value in zip(torch_variables.values(variables), values):
+            stored.copy_(value)
+
+
 def no_gradient():
     return torch.no_grad()
 

@@ -331,16 +331,16 @@ class _KeepState:
             for layer in net._flatten_layers()
             for gen in getattr(layer, "_seed_generators", [])
         }
-        self.saved = [
-            (v, ops.copy(v.value))
+        self.variables = [
+            v
             for net in self.networks
             for v in net.non_trainable_variables
             if id(v) not in seeds
         ]
+        self.saved = backend.copy_values(self.variables)
         return self
 
     def __exit__(self, *exc):
         if exc[0] is None:
-            for variable, value in self.saved:
-                variable.assign(value)
+            backend.assign_values(self.variables, self.saved)
         return False
