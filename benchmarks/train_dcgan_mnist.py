@@ -36,7 +36,7 @@ class TopKDCGAN(DCGAN):
     `max(min_fraction, decay ** epochs)` of the batch (epochs counted in
     generator steps / `steps_per_epoch`)."""
 
-    def __init__(self, *args, top_k_min=0.5, top_k_decay=0.75, steps_per_epoch=937, **kwargs):
+    def __init__(self, *args, top_k_min=0.5, top_k_decay=0.75, steps_per_epoch, **kwargs):
         super().__init__(*args, **kwargs)
         self.top_k_min, self.top_k_decay = top_k_min, top_k_decay
         self.top_k_epoch_steps = steps_per_epoch
@@ -108,11 +108,12 @@ def main():
         minibatch_stddev=bool(args.minibatch_stddev))
     generator = dcgan_generator((28, 28, 1), 100, args.base_filters,
                                 refine_blocks=args.refine_blocks)
-    top_k = {"top_k_min": args.top_k} if args.top_k else {}
-    gan = (TopKDCGAN if args.top_k else DCGAN)(**top_k, image_shape=(28, 28, 1), latent_dim=100, base_filters=args.base_filters,
-                generator=generator, discriminator=discriminator, seed=args.seed,
-                ema_decay=args.ema_decay or None, loss=args.loss,
-                penalties=[R1Penalty(args.r1)] if args.r1 else [])
+    top_k = {"top_k_min": args.top_k, "steps_per_epoch": len(images) // args.batch_size}
+    gan_class, extra = (TopKDCGAN, top_k) if args.top_k else (DCGAN, {})
+    gan = gan_class(image_shape=(28, 28, 1), latent_dim=100, base_filters=args.base_filters,
+                    generator=generator, discriminator=discriminator, seed=args.seed,
+                    ema_decay=args.ema_decay or None, loss=args.loss,
+                    penalties=[R1Penalty(args.r1)] if args.r1 else [], **extra)
     gan.compile(
         d_optimizer=keras.optimizers.Adam(args.d_lr, beta_1=args.beta_1, beta_2=args.beta_2),
         g_optimizer=keras.optimizers.Adam(args.g_lr, beta_1=args.beta_1, beta_2=args.beta_2),
