@@ -72,6 +72,10 @@ def main():
     parser.add_argument("--ema-decay", type=float, default=0.0)
     parser.add_argument("--per-code", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--d-lr", type=float, default=2e-4)
+    parser.add_argument("--g-lr", type=float, default=1e-3, help="G and Q (paper)")
+    parser.add_argument("--beta-1", type=float, default=0.5)
+    parser.add_argument("--beta-2", type=float, default=0.999)
     add_clock_argument(parser)
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
@@ -82,10 +86,9 @@ def main():
     gan = InfoGAN(image_shape=(28, 28, 1), latent_dim=args.latent_dim,
                   base_filters=args.base_filters, info_weight=args.info_weight,
                   ema_decay=args.ema_decay or None, seed=args.seed)
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),  # G and Q (paper)
-    )
+    betas = dict(beta_1=args.beta_1, beta_2=args.beta_2)
+    gan.compile(d_optimizer=keras.optimizers.Adam(args.d_lr, **betas),
+                g_optimizer=keras.optimizers.Adam(args.g_lr, **betas))
     budget = TimeBudget(args.minutes * 60, clock=args.clock)
     cpu0, start = time.process_time(), time.perf_counter()
     history = gan.fit(data, epochs=10_000, steps_per_epoch=200, callbacks=[budget],
@@ -133,6 +136,9 @@ def main():
         "latent_dim": args.latent_dim,
         "codes": "10-way categorical + 2 continuous in [-1, 1]",
         "info_weight": args.info_weight,
+        "learning_rates": {"discriminator": args.d_lr, "generator_and_q": args.g_lr},
+        "adam_betas": [args.beta_1, args.beta_2],
+        "ema_decay": args.ema_decay,
         "final_logs": {k: round(float(v[-1]), 4) for k, v in history.history.items()},
         "samples": n,
         "mapping_accuracy": round(matched / n, 4),
