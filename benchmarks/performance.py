@@ -11,8 +11,10 @@ and WGAN-GP (same networks without BatchNorm in the critic, n_critic 5):
   `keras_gans.datasets.make_dataset` (tf.data), against the hand-written
   reference of `benchmarks/references.py` (same math, same initial
   weights), in interleaved repeats (ours-numpy, ours-dataset, reference, ...,
-  `--repeats` times `--steps` steps); min/median/max and the ratio of the
-  medians ours/reference. On torch the reference is also timed with
+  `--repeats` times `--steps` steps, every other repeat in reverse order);
+  min/median/max and the ratio of the medians ours/reference, and the
+  paired ratio: the median of the per-repeat ratios with a bootstrap 95%
+  interval (`paired_ratio`). On torch the reference is also timed with
   `torch.optim.Adam(fused=True)` (ours runs Adam as that fused kernel; the
   default reference uses torch's default CPU loop), and that ratio is
   reported beside the main one. Each repeat of ours is one `fit()` call (one
@@ -146,6 +148,23 @@ def ru_maxrss_mib():
 def summary(values):
     return {"min": round(min(values), 3), "median": round(statistics.median(values), 3),
             "max": round(max(values), 3)}
+
+
+def paired_ratio(ours, reference, resamples=2000):
+    """Median of the per-repeat ratios ours[i] / reference[i] and a
+    bootstrap 95% interval of that median: the machine's speed drifts
+    between repeats, and a ratio within one repeat cancels most of it.
+
+    >>> paired_ratio([2.0, 4.0, 3.0], [2.0, 4.0, 3.0])
+    {'median': 1.0, 'ci95': [1.0, 1.0], 'repeats': 3}
+    """
+    import numpy as np
+
+    ratios = np.asarray(ours) / np.asarray(reference)
+    draws = np.random.default_rng(0).choice(ratios, (resamples, len(ratios)))
+    low, high = np.percentile(np.median(draws, axis=1), [2.5, 97.5])
+    return {"median": round(float(np.median(ratios)), 3),
+            "ci95": [round(float(low), 3), round(float(high), 3)], "repeats": len(ratios)}
 
 
 def sgemm_peak(backend, n=2048, reps=5):
@@ -310,26 +329,34 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_transpose=True):
         runs["reference_fused_adam"] = []
     inside = {name: [] for name in inputs}
     peaks = {"ours": 0.0, "reference": 0.0}
-    for _ in range(repeats):
-        for name in inputs:
-            timer = _epoch_timer()
-            if name == "numpy":
-                fit = lambda: gan.fit(x, batch_size=BATCH, epochs=1, verbose=0,  # noqa: E731
-                                      callbacks=[timer])
-            else:
-                fit = lambda: gan.fit(dataset, steps_per_epoch=steps, epochs=1,  # noqa: E731
-                                      verbose=0, callbacks=[timer])
-            with PeakRSS() as rss:
-                seconds = _timed(fit)
-            peaks["ours"] = max(peaks["ours"], rss.peak)
-            runs[name].append(steps / seconds)
-            inside[name].append(steps / timer.seconds)
+    def run_ours(name):
+        timer = _epoch_timer()
+        if name == "numpy":
+            fit = lambda: gan.fit(x, batch_size=BATCH, epochs=1, verbose=0,  # noqa: E731
+                                  callbacks=[timer])
+        else:
+            fit = lambda: gan.fit(dataset, steps_per_epoch=steps, epochs=1,  # noqa: E731
+                                  verbose=0, callbacks=[timer])
+        with PeakRSS() as rss:
+            seconds = _timed(fit)
+        peaks["ours"] = max(peaks["ours"], rss.peak)
+        runs[name].append(steps / seconds)
+        inside[name].append(steps / timer.seconds)
+
+    def run_reference():
         with PeakRSS() as rss:
             seconds = _timed(lambda: ref_steps(steps))
         peaks["reference"] = max(peaks["reference"], rss.peak)
         runs["reference"].append(steps / seconds)
         if fused is not None:
             runs["reference_fused_adam"].append(steps / _timed(lambda: ref_steps(steps, fused)))
+
+    order = [lambda name=name: run_ours(name) for name in inputs] + [run_reference]
+    for repeat in range(repeats):
+        # Every other repeat runs in reverse, so that neither side always
+        # follows the other (a drift within a repeat then cancels out).
+        for run in (order if repeat % 2 == 0 else order[::-1]):
+            run()
 
     ref_median = statistics.median(runs["reference"])
     out = {
@@ -341,9 +368,12 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_transpose=True):
         "steps_per_second_inside_epoch": {k: summary(v) for k, v in inside.items()},
         "ratio_ours_over_reference": {k: round(statistics.median(runs[k]) / ref_median, 3)
                                       for k in inputs},
+        "paired_ratio": {k: paired_ratio(runs[k], runs["reference"]) for k in inputs},
         **({"ratio_ours_over_reference_fused_adam": {
             k: round(statistics.median(runs[k]) / statistics.median(runs["reference_fused_adam"]), 3)
-            for k in inputs}} if fused is not None else {}),
+            for k in inputs},
+            "paired_ratio_fused_adam": {k: paired_ratio(runs[k], runs["reference_fused_adam"])
+                                        for k in inputs}} if fused is not None else {}),
         "gflops_per_second": {k: round(flops * statistics.median(v) / 1e9, 1)
                               for k, v in runs.items()},
         "peak_rss_sampled_mib": {k: round(v) for k, v in peaks.items()},
@@ -416,7 +446,8 @@ def child(args):
         else:
             timing["math_check"] = math_check(backend, kind)
         out["models"][kind] = timing
-        print(json.dumps({kind: {k: timing[k] for k in ("steps_per_second", "ratio_ours_over_reference")}}),
+        print(json.dumps({kind: {k: timing[k] for k in ("steps_per_second", "ratio_ours_over_reference",
+                                                        "paired_ratio")}}),
               file=sys.stderr, flush=True)
         if kind == "dcgan":
             out["sampling"] = sampling(gan)
@@ -475,6 +506,14 @@ def markdown(result):
                               f"ratio numpy {m['ratio_ours_over_reference_fused_adam'].get('numpy', '-')}, "
                               f"dataset {m['ratio_ours_over_reference_fused_adam'].get('dataset', '-')}"
                               for _, kind, m in fused)]
+    lines += ["", "Paired ratio (median of per-repeat ours / reference, bootstrap 95% interval; "
+              "1.0 inside the interval = no difference this run can resolve): "
+              + "; ".join(f"{b['backend']} {kind} " + ", ".join(
+                  f"{i} {r['median']} [{r['ci95'][0]}, {r['ci95'][1]}]" for i, r in m["paired_ratio"].items())
+                  + ("" if "paired_ratio_fused_adam" not in m else " (against fused Adam: " + ", ".join(
+                      f"{i} {r['median']} [{r['ci95'][0]}, {r['ci95'][1]}]"
+                      for i, r in m["paired_ratio_fused_adam"].items()) + ")")
+                  for b in result["backends"] for kind, m in b["models"].items() if "paired_ratio" in m)]
     lines += ["", "Inside the epoch (fit()'s per-call start/end excluded), steps/s median: "
               + "; ".join(f"{b['backend']} {k} "
                           + ", ".join(f"{i} {v['median']:.2f}" for i, v in m["steps_per_second_inside_epoch"].items())

@@ -10,7 +10,7 @@ import pytest
 from helpers import noise_images, weights_of
 from keras_gans import datasets
 from keras_gans.layers import ImagePool, ReflectionPadding2D
-from keras_gans.metrics import l1_error, ssim, translation_report
+from keras_gans.metrics import l1_error, paired_gain, ssim, translation_report
 from keras_gans.models import CycleGAN, Pix2Pix
 from keras_gans.networks import translation as nets
 
@@ -310,6 +310,23 @@ def test_translation_report_scores_a_model_and_the_identity_baseline(trained_cyc
     back = model.translate(out, "b2a")
     assert report["cycle_l1"] == pytest.approx(l1_error(back, a))
     assert -1.0 <= report["ssim"] <= 1.0
+    gain = report["gain_over_identity"]
+    assert gain["l1"]["mean"] == pytest.approx(report["identity"]["l1"] - report["l1"], abs=1e-6)
+    assert gain["ssim"]["mean"] == pytest.approx(report["ssim"] - report["identity"]["ssim"], abs=1e-6)
+
+
+def test_paired_gain_resolves_a_real_difference_and_not_noise():
+    rng = np.random.default_rng(0)
+    baseline = rng.uniform(0, 1, 400)
+    better = paired_gain(baseline + 0.05 + rng.normal(0, 0.05, 400), baseline)
+    assert better["ci95"][0] > 0 and better["wins"] > 0.8
+    assert better["ci95"][0] <= better["mean"] <= better["ci95"][1]
+    noise = paired_gain(baseline + rng.normal(0, 0.05, 400), baseline)
+    assert noise["ci95"][0] < 0 < noise["ci95"][1]
+    same = paired_gain(baseline, baseline)
+    assert same == {"mean": 0.0, "ci95": [0.0, 0.0], "wins": 0.0}
+    with pytest.raises(ValueError, match="equal-length"):
+        paired_gain([1.0, 2.0], [1.0])
 
 
 def test_translation_models_are_in_the_registry():

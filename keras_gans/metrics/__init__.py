@@ -39,7 +39,7 @@ from keras_gans.metrics.inception_score import (
     InceptionScoreUnavailable,
     inception_score,
 )
-from keras_gans.metrics.translation import l1_error, ssim, translation_report
+from keras_gans.metrics.translation import l1_error, paired_gain, ssim, translation_report
 from keras_gans.metrics.labels import (
     class_coverage,
     class_probabilities,
@@ -55,5 +55,5 @@ __all__ = [
     "precision_recall",
     "InceptionScore", "InceptionScoreUnavailable", "inception_score",
     "class_coverage", "class_probabilities", "conditional_accuracy",
-    "evaluate_conditional", "l1_error", "ssim", "translation_report",
+    "evaluate_conditional", "l1_error", "paired_gain", "ssim", "translation_report",
 ]
