@@ -236,17 +236,17 @@ def _activation(layer):
 
 
 def _with_bias_and_activation(layer, fn):
-    """`fn(x, kernel)`, plus the layer's bias and activation; the weights
-    are read once per call."""
+    """`fn(x, kernel, bias)` (bias None without one), then the layer's
+    activation; the weights are read once per call. `fn` adds the bias
+    inside its kernel (conv, addmm): a separate add costs an op and an
+    autograd node per call."""
     activation = _activation(layer)
     use_bias = getattr(layer, "use_bias", True) and layer.bias is not None
     weights = (layer.kernel, layer.bias) if use_bias else (layer.kernel,)
 
     def run(x):
         read = torch_variables.values(weights)
-        y = fn(x, read[0])
-        if use_bias:
-            y = y + read[1]  # channels-last: broadcasts over the last axis
+        y = fn(x, read[0], read[1] if use_bias else None)
         return y if activation is None else activation(y)
 
     return run
@@ -269,14 +269,14 @@ def _conv2d(layer, shape):
     stride, dilation = list(layer.strides), list(layer.dilation_rate)
     channels_last = torch.channels_last
 
-    def conv(x, kernel):
+    def conv(x, kernel, bias):
         # As Keras's conv: NCHW shape in channels-last memory (a view of an
         # NHWC tensor), the kernel copied to channels-last memory.
         x = x.permute(0, 3, 1, 2)
         if not x.is_contiguous(memory_format=channels_last):
             x = x.contiguous(memory_format=channels_last)
         kernel = kernel.permute(3, 2, 0, 1).contiguous(memory_format=channels_last)
-        y = torch.nn.functional.conv2d(x, kernel, None, stride, padding, dilation)
+        y = torch.nn.functional.conv2d(x, kernel, bias, stride, padding, dilation)
         return y.permute(0, 2, 3, 1)
 
     return _with_bias_and_activation(layer, conv)
@@ -293,9 +293,9 @@ def _conv2d_transpose(layer, shape):
     if pads is None:
         return None  # Keras slices its output: keep its call
 
-    def conv_transpose(x, kernel):
+    def conv_transpose(x, kernel, bias):
         return torch_impl.padded_conv_transpose(x, kernel, strides, pads, dilation,
-                                                "channels_last")
+                                                "channels_last", bias)
 
     return _with_bias_and_activation(layer, conv_transpose)
 
@@ -303,7 +303,15 @@ def _conv2d_transpose(layer, shape):
 def _dense(layer, shape):
     if getattr(layer, "quantization_mode", None) is not None:
         return None
-    return _with_bias_and_activation(layer, torch.matmul)
+    return _with_bias_and_activation(layer, _matmul_add)
+
+
+def _matmul_add(x, kernel, bias):
+    if bias is None:
+        return torch.matmul(x, kernel)
+    if x.ndim == 2:
+        return torch.addmm(bias, x, kernel)  # one BLAS call with the bias
+    return torch.matmul(x, kernel) + bias
 
 
 def _flatten(layer, shape):

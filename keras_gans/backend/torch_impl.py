@@ -190,12 +190,14 @@ def conv_transpose_padding(kernel_shape, strides, padding, output_padding, dilat
     return [left for left, _ in crops], [left - right for left, right in crops]
 
 
-def padded_conv_transpose(inputs, kernel, strides, pads, dilation, data_format=None):
-    """torch's transposed convolution with `pads` from `conv_transpose_padding`."""
+def padded_conv_transpose(inputs, kernel, strides, pads, dilation, data_format=None,
+                          bias=None):
+    """torch's transposed convolution with `pads` from `conv_transpose_padding`
+    (and the per-channel `bias`, added inside the kernel)."""
     channels_last = _channels_last(data_format)
     x = inputs.permute(0, 3, 1, 2) if channels_last else inputs
     y = torch.nn.functional.conv_transpose2d(
-        x, kernel.permute(3, 2, 0, 1), stride=strides, padding=pads[0],
+        x, kernel.permute(3, 2, 0, 1), bias, stride=strides, padding=pads[0],
         output_padding=pads[1], dilation=dilation)
     return y.permute(0, 2, 3, 1) if channels_last else y
 
