@@ -168,6 +168,8 @@ LOWERED_CASES = [  # (layer, input shape, whether it is lowered)
 def test_lowered_layers_match_call(layer, shape, lowered, rng):
     inputs = keras.Input(shape[1:])
     network = keras.Model(inputs, layer(inputs))
+    # Random weights: zero-initialized biases would hide how a bias is added.
+    layer.set_weights([rng.normal(size=w.shape).astype("float32") for w in layer.get_weights()])
     x = torch.from_numpy(rng.normal(size=shape).astype("float32")).requires_grad_(True)
     expected = network(x, training=True)
     (expected_grad,) = torch.autograd.grad(expected.square().sum(), x)

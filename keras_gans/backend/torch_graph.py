@@ -238,8 +238,9 @@ def _activation(layer):
 def _with_bias_and_activation(layer, fn):
     """`fn(x, kernel, bias)` (bias None without one), then the layer's
     activation; the weights are read once per call. `fn` adds the bias
-    inside its kernel (conv, addmm): a separate add costs an op and an
-    autograd node per call."""
+    inside its kernel where that gives the same numbers (convolutions add
+    it after accumulating): a separate add costs an op and an autograd node
+    per call."""
     activation = _activation(layer)
     use_bias = getattr(layer, "use_bias", True) and layer.bias is not None
     weights = (layer.kernel, layer.bias) if use_bias else (layer.kernel,)
@@ -307,11 +308,10 @@ def _dense(layer, shape):
 
 
 def _matmul_add(x, kernel, bias):
-    if bias is None:
-        return torch.matmul(x, kernel)
-    if x.ndim == 2:
-        return torch.addmm(bias, x, kernel)  # one BLAS call with the bias
-    return torch.matmul(x, kernel) + bias
+    # Not addmm: BLAS would accumulate onto the bias, which rounds
+    # differently from Keras's matmul-then-add.
+    y = torch.matmul(x, kernel)
+    return y if bias is None else y + bias
 
 
 def _flatten(layer, shape):
