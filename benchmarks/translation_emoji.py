@@ -50,7 +50,9 @@ def load_side(style, split):
     return datasets.load_emoji(style, split)
 
 
-def train(name, budget, clock):
+def train(name, budget, clock, resume=False):
+    """Trains `name` for `budget` seconds; with `resume`, continues the saved
+    run (weights, optimizer state, step count) and adds to its record."""
     import keras
 
     from keras_gans import datasets, models
@@ -58,19 +60,28 @@ def train(name, budget, clock):
 
     model_name, options, batch_size, source, target = SETUPS[name]
     a, b = load_side(source, "train"), load_side(target, "train")
+    out = os.path.join(RUNS, name)
+    earlier = None
+    if resume:
+        with open(os.path.join(out, "history.json")) as f:
+            earlier = json.load(f)
+    # A resumed run draws a new shuffle order rather than repeating the first.
+    seed = earlier["steps"] if earlier else 0
     if model_name == "cyclegan":
-        data, steps = datasets.unpaired_dataset(a, b, batch_size, seed=0)
+        data, steps = datasets.unpaired_dataset(a, b, batch_size, seed=seed)
     else:
-        data, steps = datasets.paired_dataset(a, b, batch_size, seed=0)
-    keras.utils.set_random_seed(0)
-    model = models.get(model_name, **options)
-    model.compile()
+        data, steps = datasets.paired_dataset(a, b, batch_size, seed=seed)
+    keras.utils.set_random_seed(seed)
+    if earlier:
+        model = keras.saving.load_model(os.path.join(out, "model.keras"))
+    else:
+        model = models.get(model_name, **options)
+        model.compile()
     budget_cb = TimeBudget(budget, clock=clock)
     start = time.perf_counter()
     history = model.fit(data, epochs=1000, steps_per_epoch=steps, callbacks=[budget_cb],
                         verbose=2)
     wall = time.perf_counter() - start
-    out = os.path.join(RUNS, name)
     os.makedirs(out, exist_ok=True)
     model.save(os.path.join(out, "model.keras"))
     record = {
@@ -83,9 +94,20 @@ def train(name, budget, clock):
         "parameters": int(model.count_params()), "machine": machine(),
         "history": {k: [float(x) for x in v] for k, v in history.history.items()},
     }
+    if earlier:
+        record["sessions"] = earlier.get("sessions", [
+            {k: earlier[k] for k in ("steps", "budget_seconds", "wall_seconds", "backend", "machine")}])
+        record["sessions"].append({"steps": budget_cb.steps, "budget_seconds": budget,
+                                   "wall_seconds": round(wall, 1), "backend": record["backend"],
+                                   "machine": record["machine"]})
+        for key in ("steps", "budget_seconds", "wall_seconds"):
+            record[key] = round(earlier[key] + record[key], 1)
+        record["epochs"] = record["steps"] / steps
+        record["history"] = {k: earlier["history"].get(k, []) + v
+                             for k, v in record["history"].items()}
     with open(os.path.join(out, "history.json"), "w") as f:
         json.dump(record, f, indent=2)
-    print(f"{name}: {budget_cb.steps} steps in {wall:.0f} s")
+    print(f"{name}: {record['steps']} steps in all, {budget_cb.steps} in {wall:.0f} s now")
 
 
 def evaluate(names):
@@ -249,6 +271,8 @@ def main():
     p = sub.add_parser("train")
     p.add_argument("name", choices=sorted(SETUPS))
     p.add_argument("--budget", type=float, default=1200, help="seconds on --clock")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the saved run (runs/translation/NAME) and add to its record")
     add_clock_argument(p)
     p = sub.add_parser("evaluate")
     p.add_argument("names", nargs="*", default=sorted(SETUPS))
@@ -256,7 +280,7 @@ def main():
     p.add_argument("names", nargs="*", default=sorted(ZOO_NAMES))
     args = parser.parse_args()
     if args.command == "train":
-        train(args.name, args.budget, args.clock)
+        train(args.name, args.budget, args.clock, args.resume)
     elif args.command == "export":
         export(args.names)
     else:
