@@ -160,9 +160,10 @@ def paired_ratio(ours, reference, resamples=2000):
     """
     import numpy as np
 
+    from keras_gans.metrics import bootstrap_interval
+
     ratios = np.asarray(ours) / np.asarray(reference)
-    draws = np.random.default_rng(0).choice(ratios, (resamples, len(ratios)))
-    low, high = np.percentile(np.median(draws, axis=1), [2.5, 97.5])
+    low, high = bootstrap_interval(ratios, np.median, resamples)
     return {"median": round(float(np.median(ratios)), 3),
             "ci95": [round(float(low), 3), round(float(high), 3)], "repeats": len(ratios)}
 

@@ -10,7 +10,7 @@ import pytest
 from helpers import noise_images, weights_of
 from keras_gans import datasets
 from keras_gans.layers import ImagePool, ReflectionPadding2D
-from keras_gans.metrics import l1_error, paired_gain, ssim, translation_report
+from keras_gans.metrics import bootstrap_interval, l1_error, paired_gain, ssim, translation_report
 from keras_gans.models import CycleGAN, Pix2Pix
 from keras_gans.networks import translation as nets
 
@@ -327,6 +327,8 @@ def test_paired_gain_resolves_a_real_difference_and_not_noise():
     assert same == {"mean": 0.0, "ci95": [0.0, 0.0], "wins": 0.0}
     with pytest.raises(ValueError, match="equal-length"):
         paired_gain([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        bootstrap_interval([])
 
 
 def test_translation_models_are_in_the_registry():

@@ -39,6 +39,7 @@ from keras_gans.metrics.inception_score import (
     InceptionScoreUnavailable,
     inception_score,
 )
+from keras_gans.metrics.bootstrap import bootstrap_interval
 from keras_gans.metrics.translation import l1_error, paired_gain, ssim, translation_report
 from keras_gans.metrics.labels import (
     class_coverage,
@@ -55,5 +56,5 @@ __all__ = [
     "precision_recall",
     "InceptionScore", "InceptionScoreUnavailable", "inception_score",
     "class_coverage", "class_probabilities", "conditional_accuracy",
-    "evaluate_conditional", "l1_error", "paired_gain", "ssim", "translation_report",
+    "evaluate_conditional", "bootstrap_interval", "l1_error", "paired_gain", "ssim", "translation_report",
 ]

@@ -6,6 +6,8 @@ on ``[0, 1]``. Everything is numpy, float64, identical on every backend.
 """
 import numpy as np
 
+from keras_gans.metrics.bootstrap import bootstrap_interval
+
 
 def _as_unit(images, name):
     x = np.asarray(images, dtype=np.float64)
@@ -57,9 +59,7 @@ def paired_gain(model_scores, baseline_scores, resamples=2000, seed=0):
         raise ValueError("paired_gain needs two equal-length score vectors (one score per "
                          f"image); got {model_scores.shape} and {baseline_scores.shape}.")
     diff = model_scores - baseline_scores
-    rng = np.random.default_rng(seed)
-    means = diff[rng.integers(0, len(diff), (resamples, len(diff)))].mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
+    low, high = bootstrap_interval(diff, np.mean, resamples, seed)
     return {"mean": round(float(diff.mean()), 6), "ci95": [round(float(low), 6), round(float(high), 6)],
             "wins": round(float(np.mean(diff > 0)), 4)}
 
@@ -113,7 +113,7 @@ def ssim(x, y, window_size=11, sigma=1.5, per_image=False):
     score = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
         (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
     values = score.reshape(len(x), -1).mean(axis=1)
-    return values if per_image else round(float(values.mean()), 12)
+    return values if per_image else _mean_ssim(values)
 
 
 def translation_report(model, a, b, direction="a2b", cycle=None, kid=True,
@@ -150,14 +150,13 @@ def translation_report(model, a, b, direction="a2b", cycle=None, kid=True,
         raise ValueError(f"translation_report needs aligned pairs; got {len(a)} a and {len(b)} b.")
     reverse = {"a2b": "b2a", "b2a": "a2b"}[direction]
     out = model.translate(a, direction=direction, batch_size=batch_size)
-    l1_each, ssim_each = l1_error(out, b, per_image=True), ssim(out, b, per_image=True)
-    report = {"n": len(a), "l1": float(l1_each.mean()), "ssim": round(float(ssim_each.mean()), 12)}
+    scores, (l1_each, ssim_each) = _scores(out, b)
+    report = {"n": len(a), **scores}
     kid_of = _kid_scorer(b, kid_subset_size) if kid else None
     if kid_of:
         report.update(kid_of(out))
     if a.shape == b.shape:
-        l1_base, ssim_base = l1_error(a, b, per_image=True), ssim(a, b, per_image=True)
-        report["identity"] = {"l1": float(l1_base.mean()), "ssim": round(float(ssim_base.mean()), 12)}
+        report["identity"], (l1_base, ssim_base) = _scores(a, b)
         report["gain_over_identity"] = {"l1": paired_gain(-l1_each, -l1_base),
                                         "ssim": paired_gain(ssim_each, ssim_base)}
         if kid_of:
@@ -168,6 +167,17 @@ def translation_report(model, a, b, direction="a2b", cycle=None, kid=True,
         back = model.translate(out, direction=reverse, batch_size=batch_size)
         report["cycle_l1"] = l1_error(back, a)
     return report
+
+
+def _scores(x, y):
+    """`{"l1", "ssim"}` of `x` against `y` as `l1_error` and `ssim` give
+    them, and the per-image values they average (for `paired_gain`)."""
+    l1_each, ssim_each = l1_error(x, y, per_image=True), ssim(x, y, per_image=True)
+    return {"l1": float(l1_each.mean()), "ssim": _mean_ssim(ssim_each)}, (l1_each, ssim_each)
+
+
+def _mean_ssim(values):
+    return round(float(values.mean()), 12)
 
 
 def _kid_scorer(reference, subset_size):
