@@ -70,6 +70,9 @@ def main():
     parser.add_argument("--latent-dim", type=int, default=62)
     parser.add_argument("--info-weight", type=float, default=1.0)
     parser.add_argument("--ema-decay", type=float, default=0.0)
+    parser.add_argument("--categorical-dim", type=int, default=10,
+                        help="values of the categorical code (the one-to-one "
+                             "code -> digit map needs 10)")
     parser.add_argument("--per-code", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--d-lr", type=float, default=2e-4)
@@ -84,7 +87,8 @@ def main():
     images = datasets.load("mnist", split="train")
     data, _ = datasets.make_dataset(images, args.batch_size, seed=args.seed)
     gan = InfoGAN(image_shape=(28, 28, 1), latent_dim=args.latent_dim,
-                  base_filters=args.base_filters, info_weight=args.info_weight,
+                  base_filters=args.base_filters, categorical_dim=args.categorical_dim,
+                  info_weight=args.info_weight,
                   ema_decay=args.ema_decay or None, seed=args.seed)
     betas = dict(beta_1=args.beta_1, beta_2=args.beta_2)
     gan.compile(d_optimizer=keras.optimizers.Adam(args.d_lr, **betas),
@@ -95,8 +99,9 @@ def main():
                       verbose=2)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
 
-    n = 10 * args.per_code
-    codes = np.repeat(np.arange(10), args.per_code)
+    k = args.categorical_dim
+    n = k * args.per_code
+    codes = np.repeat(np.arange(k), args.per_code)
     rng = np.random.default_rng(123)
     continuous = rng.uniform(-1, 1, (n, gan.continuous_dim))
     samples = gan.generate(latents=sample_latents(n, args.latent_dim, seed=123),
@@ -105,9 +110,9 @@ def main():
     clf = DomainClassifier.load("mnist")
     probs = np.asarray(clf.predict(np.clip(samples, -1, 1), batch_size=500, verbose=0))
     digits = probs.argmax(axis=1)
-    counts = np.zeros((10, 10), int)
+    counts = np.zeros((k, 10), int)
     np.add.at(counts, (codes, digits), 1)
-    matched, mapping = best_assignment(counts)
+    matched, mapping = best_assignment(counts) if k == 10 else (None, None)
     q_probs, _ = gan.predict_codes(samples)
     q_accuracy = float(np.mean(q_probs.argmax(axis=1) == codes))
 
@@ -134,15 +139,15 @@ def main():
         "batch_size": args.batch_size,
         "base_filters": args.base_filters,
         "latent_dim": args.latent_dim,
-        "codes": "10-way categorical + 2 continuous in [-1, 1]",
+        "codes": f"{k}-way categorical + 2 continuous in [-1, 1]",
         "info_weight": args.info_weight,
         "learning_rates": {"discriminator": args.d_lr, "generator_and_q": args.g_lr},
         "adam_betas": [args.beta_1, args.beta_2],
         "ema_decay": args.ema_decay,
         "final_logs": {k: round(float(v[-1]), 4) for k, v in history.history.items()},
         "samples": n,
-        "mapping_accuracy": round(matched / n, 4),
-        "code_to_digit": {str(c): int(d) for c, d in enumerate(mapping)},
+        "mapping_accuracy": round(matched / n, 4) if matched is not None else None,
+        "code_to_digit": {str(c): int(d) for c, d in enumerate(mapping or [])},
         "purity": round(float(counts.max(axis=1).sum()) / n, 4),
         "q_code_accuracy": round(q_accuracy, 4),
         "counts_code_by_digit": counts.tolist(),

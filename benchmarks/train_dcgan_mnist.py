@@ -19,6 +19,7 @@ from keras_gans.regularizers import R1Penalty
 from keras_gans.core import sample_latents
 from keras_gans.metrics import classify_samples
 from keras_gans.models import DCGAN
+from keras_gans.models import SelfConditionedGAN
 from keras_gans.networks import dcgan_discriminator
 from keras_gans.networks import dcgan_generator
 from keras_gans.utils import plot_history
@@ -94,13 +95,17 @@ def main():
     parser.add_argument("--refine-blocks", type=int, default=0,
                         help="stride-1 3x3 conv blocks at the generator's 7x7 stage")
     add_clock_argument(parser, default="wall")
+    parser.add_argument("--clusters", type=int, default=0,
+                        help="train SelfConditionedGAN (a CGAN over this many k-means "
+                             "clusters of the images, no labels; its networks are "
+                             "CGAN's at --base-filters) instead of DCGAN; 0: DCGAN")
     parser.add_argument("--tag", default="", help="suffix of the output files")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--samples", type=int, default=1000)
     args = parser.parse_args()
-    backend = keras.backend.backend()
-
     images = datasets.load("mnist", split="train")
+    if args.clusters:
+        return train_self_conditioned(args, images)
     data, _ = datasets.make_dataset(images, args.batch_size, seed=args.seed)
     d_width = args.d_base_filters or args.base_filters
     discriminator = dcgan_discriminator(
@@ -129,13 +134,49 @@ def main():
     wall = time.perf_counter() - start
 
     latents = sample_latents(args.samples, 100, seed=123)
+    write_report(args, gan, history, budget, wall, len(images),
+                 raw_samples=gan.generator.predict(latents, verbose=0))
+
+
+def train_self_conditioned(args, images):
+    """`--clusters K`: SelfConditionedGAN; the clustering counts in the budget."""
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    start, clock_start = time.perf_counter(), clock()
+    gan = SelfConditionedGAN(image_shape=(28, 28, 1), num_clusters=args.clusters,
+                             latent_dim=100, base_filters=args.base_filters, seed=args.seed,
+                             ema_decay=args.ema_decay or None, loss=args.loss)
+    ids = gan.cluster(images)
+    cluster_seconds = clock() - clock_start
+    data, _ = datasets.make_dataset(images, args.batch_size, labels=ids, seed=args.seed)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(args.d_lr, beta_1=args.beta_1, beta_2=args.beta_2),
+        g_optimizer=keras.optimizers.Adam(args.g_lr, beta_1=args.beta_1, beta_2=args.beta_2),
+    )
+    budget = TimeBudget(args.minutes * 60, clock=args.clock, spent=cluster_seconds)
+    history = gan.fit(data, epochs=1000, steps_per_epoch=args.steps_per_epoch,
+                      callbacks=[budget], verbose=2)
+    wall = time.perf_counter() - start
+    latents = sample_latents(args.samples, 100, seed=123)
+    write_report(args, gan, history, budget, wall, len(images),
+                 raw_samples=gan.generator.predict([latents, gan.sample_labels(len(latents))],
+                                                   verbose=0),
+                 extra={"model": "SelfConditionedGAN", "clusters": args.clusters,
+                        "cluster_seconds": round(cluster_seconds, 1),
+                        "cluster_prior_max": round(float(gan.cluster_prior.numpy().max()), 4)})
+
+
+def write_report(args, gan, history, budget, wall, n_images, raw_samples, extra=None):
+    """Judges 1,000 samples (numpy latents) and writes the grid, the loss
+    plot and the results JSON."""
+    backend = keras.backend.backend()
+    latents = sample_latents(args.samples, 100, seed=123)
     samples = gan.generate(latents=latents)
     report = classify_samples(samples, dataset="mnist", threshold=0.9)
-    raw = classify_samples(gan.generator.predict(latents, verbose=0),
-                           dataset="mnist", threshold=0.9)
+    raw = classify_samples(raw_samples, dataset="mnist", threshold=0.9)
     truncated = classify_samples(
         gan.generate(latents=sample_latents(args.samples, 100, seed=123, truncation=1.0)),
         dataset="mnist", threshold=0.9)
+    d_width = args.d_base_filters or args.base_filters
     os.makedirs(os.path.join(ROOT, "runs"), exist_ok=True)
     gan.save(os.path.join(ROOT, "runs", f"dcgan_mnist_{backend}{args.tag}.keras"))
     os.makedirs(os.path.join(ROOT, "examples"), exist_ok=True)
@@ -152,7 +193,7 @@ def main():
         "adam_betas": [args.beta_1, args.beta_2],
         "lr_decay": "linear to 0 at the budget's end" if args.lr_decay else None,
         "steps": budget.steps,
-        "epochs_of_mnist": round(budget.steps * args.batch_size / len(images), 2),
+        "epochs_of_mnist": round(budget.steps * args.batch_size / n_images, 2),
         "wall_seconds": round(wall, 1),
         "steps_per_second": round(budget.steps / wall, 2),
         "samples": args.samples,
@@ -173,6 +214,7 @@ def main():
         "raw_generator_confident_share": round(float(raw["confident_share"]), 4),
         "raw_generator_min_class_share": round(float(raw["min_class_share"]), 4),
         "grid": os.path.relpath(grid, ROOT),
+        **(extra or {}),
     }
     write_result(f"dcgan_mnist_{backend}{args.tag}.json", result)
 

@@ -278,12 +278,11 @@ def train(args):
             "translation_emoji.py train pix2pix-twitter2google."
         )
     accepted = _constructor_arguments(model_class)
-    conditional = "num_classes" in accepted
+    # A self-conditioned GAN labels the images itself (with its clusters).
+    self_labelled = hasattr(model_class, "cluster")
+    conditional = "num_classes" in accepted and not self_labelled
     loaded = datasets.load(args.dataset, split="train", labels=conditional)
     images, labels = loaded if conditional else (loaded, None)
-    data, steps = datasets.make_dataset(images, args.batch_size, labels=labels, seed=args.seed,
-                                        pipeline=_pipeline(args))
-    steps = args.steps_per_epoch or steps
     options = {
         "image_shape": images.shape[1:], "latent_dim": args.latent_dim,
         "base_filters": args.base_filters, "n_critic": args.n_critic,
@@ -295,6 +294,11 @@ def train(args):
         k: v for k, v in options.items()
         if v is not None and k in accepted
     })
+    if self_labelled:
+        labels = gan.cluster(images)
+    data, steps = datasets.make_dataset(images, args.batch_size, labels=labels, seed=args.seed,
+                                        pipeline=_pipeline(args))
+    steps = args.steps_per_epoch or steps
     optimizers = {}
     if args.lr is not None:
         for key in gan.network_sets:

@@ -89,6 +89,23 @@ def test_cli_trains_other_variants_with_their_own_defaults(tmp_path):
     assert type(gan.optimizer["d"]).__name__ == "Adam"
 
 
+def test_cli_trains_a_self_conditioned_gan_on_its_own_clusters(tmp_path):
+    require_data("mnist")
+    out = str(tmp_path / "selfcond")
+    args = ["train", "self-conditioned-gan", "--out", out, "--epochs", "1",
+            "--steps-per-epoch", "1", "--batch-size", "10", "--latent-dim", "8",
+            "--base-filters", "4", "--samples", "4", "--verbose", "0"]
+    assert cli.main(args) == 0
+    import keras
+
+    gan = keras.saving.load_model(os.path.join(out, "gan.keras"))
+    prior = gan.cluster_prior.numpy()  # MNIST's 60,000 digits in 50 clusters
+    assert prior.shape == (50,) and abs(prior.sum() - 1) < 1e-5 and prior.min() > 0
+    grid = str(tmp_path / "unconditional.png")
+    assert cli.main(["sample", out, "--n", "4", "--out", grid, "--scale", "1"]) == 0
+    assert _png(grid).shape == (2 * 30 + 2, 2 * 30 + 2)
+
+
 def test_cli_trains_and_samples_a_conditional_model(tmp_path):
     require_data("mnist")
     out = str(tmp_path / "cgan")

@@ -25,6 +25,12 @@ gan.save({out!r} + "/gan.keras")
 np.save({out!r} + "/expected.npy", gan.generator.predict(numpy_latents(8), verbose=0))
 np.save({out!r} + "/d_moments.npy", np.concatenate(
     [v.numpy().ravel() for v in gan.optimizer["d"].variables]))
+from keras_gans.models import SelfConditionedGAN
+clustered = SelfConditionedGAN(num_clusters=3, components=4, latent_dim=8, base_filters=4, seed=1)
+clustered.compile()
+clustered.fit(noise_images(32), batch_size=16, epochs=1, verbose=0)
+clustered.save({out!r} + "/self_conditioned.keras")
+np.save({out!r} + "/self_conditioned.npy", clustered.generate(latents=numpy_latents(8)))
 """
 
 LOAD = """
@@ -39,7 +45,11 @@ for source in {sources!r}:
     out = generator.predict(numpy_latents(8), verbose=0)
     gan = keras.saving.load_model(folder + "/gan.keras")
     moments = np.concatenate([v.numpy().ravel() for v in gan.optimizer["d"].variables])
+    clustered = keras.saving.load_model(folder + "/self_conditioned.keras")
     report[source] = {{
+        "self_conditioned": float(np.max(np.abs(
+            clustered.generate(latents=numpy_latents(8))
+            - np.load(folder + "/self_conditioned.npy")))),
         "generator": float(np.max(np.abs(out - np.load(folder + "/expected.npy")))),
         "gan": float(np.max(np.abs(gan.generator.predict(numpy_latents(8), verbose=0)
                                    - np.load(folder + "/expected.npy")))),
@@ -62,3 +72,5 @@ def test_generators_and_gans_load_on_every_backend(tmp_path):
             assert diffs["generator"] < 1e-4, (source, target, diffs)
             assert diffs["gan"] < 1e-4, (source, target, diffs)
             assert diffs["moments"] == 0.0, (source, target, diffs)
+            # Clusters drawn from the saved frequencies, images from the saved weights.
+            assert diffs["self_conditioned"] < 1e-4, (source, target, diffs)

@@ -18,6 +18,7 @@ from keras_gans.models.energy import EBGAN
 from keras_gans.models.infogan import InfoGAN
 from keras_gans.models.mmd import MMDGAN
 from keras_gans.models.sgan import SGAN
+from keras_gans.models.self_conditioned import SelfConditionedGAN
 from keras_gans.models.sngan import SNGAN
 from keras_gans.models.translation import CycleGAN
 from keras_gans.models.translation import Pix2Pix
@@ -31,7 +32,7 @@ _REGISTRY = {
     "dcgan": DCGAN, "lsgan": LSGAN, "ragan": RaGAN, "sngan": SNGAN,
     "vanilla_gan": VanillaGAN, "wgan": WGAN, "wgangp": WGANGP,
     "cgan": CGAN, "acgan": ACGAN, "projection_gan": ProjectionGAN, "infogan": InfoGAN,
-    "sgan": SGAN, "pix2pix": Pix2Pix, "cyclegan": CycleGAN,
+    "sgan": SGAN, "self_conditioned_gan": SelfConditionedGAN, "pix2pix": Pix2Pix, "cyclegan": CycleGAN,
 }
 
 
@@ -56,7 +57,7 @@ def get(name, **kwargs):
 __all__ = [
     "BEGAN", "EBGAN", "MMDGAN", "UnrolledGAN",
     "DCGAN", "LSGAN", "RaGAN", "SNGAN", "VanillaGAN", "WGAN", "WGANGP",
-    "ACGAN", "CGAN", "ConditionalGAN", "InfoGAN", "ProjectionGAN", "SGAN",
+    "ACGAN", "CGAN", "ConditionalGAN", "InfoGAN", "ProjectionGAN", "SGAN", "SelfConditionedGAN",
     "CycleGAN", "Pix2Pix",
     "get", "get_class", "names",
 ]
