@@ -421,9 +421,11 @@ def finetune(args):
     _seed_everything(args.seed)
     gan = tuning.prepare(args.source, learning_rate=args.lr, freeze_blocks=args.freeze_d,
                          augment=args.augment, fresh_optimizers=not args.keep_optimizers)
-    conditional = getattr(gan, "num_classes", None) is not None
+    self_labelled = hasattr(gan, "assign_clusters")  # its clusters are its labels
+    conditional = getattr(gan, "num_classes", None) is not None and not self_labelled
     found = tuning.load_images(gan, args.data, resize=args.resize, labels=conditional)
-    data, steps = datasets.make_dataset(found.images, args.batch_size, labels=found.labels,
+    labels = gan.assign_clusters(found.images) if self_labelled else found.labels
+    data, steps = datasets.make_dataset(found.images, args.batch_size, labels=labels,
                                         seed=args.seed, pipeline=_pipeline(args))
     record = {"source": args.source, "dataset": os.path.abspath(args.data),
               "images": len(found.images), "freeze_d": args.freeze_d,

@@ -99,8 +99,8 @@ def test_cli_trains_a_self_conditioned_gan_on_its_own_clusters(tmp_path):
     import keras
 
     gan = keras.saving.load_model(os.path.join(out, "gan.keras"))
-    prior = gan.cluster_prior.numpy()  # MNIST's 60,000 digits in 50 clusters
-    assert prior.shape == (50,) and abs(prior.sum() - 1) < 1e-5 and prior.min() > 0
+    prior = gan.cluster_prior.numpy()  # MNIST's 60,000 digits in 100 clusters
+    assert prior.shape == (100,) and abs(prior.sum() - 1) < 1e-5 and prior.min() > 0
     grid = str(tmp_path / "unconditional.png")
     assert cli.main(["sample", out, "--n", "4", "--out", grid, "--scale", "1"]) == 0
     assert _png(grid).shape == (2 * 30 + 2, 2 * 30 + 2)

@@ -91,3 +91,22 @@ def test_run_folder_keeps_its_optimizer_state_on_request(tmp_path):
     assert int(keras.ops.convert_to_numpy(kept.optimizer["d"].iterations)) == 2
     fresh = finetune.prepare(run)
     assert float(keras.ops.convert_to_numpy(fresh.optimizer["g"].learning_rate)) == pytest.approx(1e-4)
+
+
+def test_self_conditioned_gan_finetunes_on_a_flat_folder_by_its_clusters(tmp_path):
+    from keras_gans.models import SelfConditionedGAN
+
+    gan = SelfConditionedGAN(num_clusters=2, components=4, latent_dim=8, base_filters=4, seed=0)
+    gan.compile()
+    images = np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
+    gan.fit(images, batch_size=8, epochs=1, verbose=0)
+    folder = str(tmp_path / "selfcond")
+    zoo.save_entry(gan, folder)
+    data = image_folder(tmp_path / "flat")  # no class sub-folders: clusters label them
+    out = str(tmp_path / "run")
+    assert cli.main(["finetune", folder, "--data", data, "--out", out, "--epochs", "1",
+                     "--steps-per-epoch", "2", "--batch-size", "4", "--verbose", "0"]) == 0
+    after = keras.saving.load_model(os.path.join(out, "gan.keras"))
+    np.testing.assert_array_equal(after.cluster_centers.numpy(), gan.cluster_centers.numpy())
+    assert any(np.any(a != b) for a, b in zip(weights_of(gan.generator),
+                                              weights_of(after.generator)))

@@ -100,7 +100,7 @@ class SelfConditionedGAN(CGAN):
     (1.0, (3, 28, 28, 1))
     """
 
-    def __init__(self, image_shape=(28, 28, 1), num_clusters=50, components=50,
+    def __init__(self, image_shape=(28, 28, 1), num_clusters=100, components=50,
                  latent_dim=100, base_filters=64, **kwargs):
         kwargs.pop("num_classes", None)
         super().__init__(image_shape=image_shape, num_classes=num_clusters,
