@@ -124,6 +124,8 @@ def test_clear_errors():
         gan.cluster(bad)
     with pytest.raises(ValueError, match="Cannot make 40 clusters from 16 images"):
         tiny(num_clusters=40).cluster(images)
+    with pytest.raises(ValueError, match="pass num_clusters, not num_classes"):
+        SelfConditionedGAN(num_classes=10, latent_dim=LATENT, base_filters=4)
     with pytest.raises(ValueError, match="components must be in"):
         SelfConditionedGAN(num_clusters=2, components=0, latent_dim=LATENT, base_filters=4)
 

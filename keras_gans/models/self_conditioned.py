@@ -102,7 +102,11 @@ class SelfConditionedGAN(CGAN):
 
     def __init__(self, image_shape=(28, 28, 1), num_clusters=100, components=50,
                  latent_dim=100, base_filters=64, **kwargs):
-        kwargs.pop("num_classes", None)
+        if "num_classes" in kwargs:
+            raise ValueError(
+                "SelfConditionedGAN's classes are its clusters: pass "
+                "num_clusters, not num_classes (CGAN takes labelled classes)."
+            )
         super().__init__(image_shape=image_shape, num_classes=num_clusters,
                          latent_dim=latent_dim, base_filters=base_filters, **kwargs)
         pixels = math.prod(self.image_shape)
