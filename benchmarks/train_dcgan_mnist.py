@@ -119,10 +119,7 @@ def main():
                     generator=generator, discriminator=discriminator, seed=args.seed,
                     ema_decay=args.ema_decay or None, loss=args.loss,
                     penalties=[R1Penalty(args.r1)] if args.r1 else [], **extra)
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(args.d_lr, beta_1=args.beta_1, beta_2=args.beta_2),
-        g_optimizer=keras.optimizers.Adam(args.g_lr, beta_1=args.beta_1, beta_2=args.beta_2),
-    )
+    compile_from_args(gan, args)
     budget = TimeBudget(args.minutes * 60, clock=args.clock)
     start = time.perf_counter()
     history = gan.fit(
@@ -133,9 +130,8 @@ def main():
     )
     wall = time.perf_counter() - start
 
-    latents = sample_latents(args.samples, 100, seed=123)
     write_report(args, gan, history, budget, wall, len(images),
-                 raw_samples=gan.generator.predict(latents, verbose=0))
+                 raw_generate=lambda latents: gan.generator.predict(latents, verbose=0))
 
 
 def train_self_conditioned(args, images):
@@ -148,31 +144,35 @@ def train_self_conditioned(args, images):
     ids = gan.cluster(images)
     cluster_seconds = clock() - clock_start
     data, _ = datasets.make_dataset(images, args.batch_size, labels=ids, seed=args.seed)
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(args.d_lr, beta_1=args.beta_1, beta_2=args.beta_2),
-        g_optimizer=keras.optimizers.Adam(args.g_lr, beta_1=args.beta_1, beta_2=args.beta_2),
-    )
+    compile_from_args(gan, args)
     budget = TimeBudget(args.minutes * 60, clock=args.clock, spent=cluster_seconds)
     history = gan.fit(data, epochs=1000, steps_per_epoch=args.steps_per_epoch,
                       callbacks=[budget], verbose=2)
     wall = time.perf_counter() - start
-    latents = sample_latents(args.samples, 100, seed=123)
     write_report(args, gan, history, budget, wall, len(images),
-                 raw_samples=gan.generator.predict([latents, gan.sample_labels(len(latents))],
-                                                   verbose=0),
+                 raw_generate=lambda latents: gan.generator.predict(
+                     [latents, gan.sample_labels(len(latents))], verbose=0),
                  extra={"model": "SelfConditionedGAN", "clusters": args.clusters,
                         "cluster_seconds": round(cluster_seconds, 1),
                         "cluster_prior_max": round(float(gan.cluster_prior.numpy().max()), 4)})
 
 
-def write_report(args, gan, history, budget, wall, n_images, raw_samples, extra=None):
-    """Judges 1,000 samples (numpy latents) and writes the grid, the loss
+def compile_from_args(gan, args):
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(args.d_lr, beta_1=args.beta_1, beta_2=args.beta_2),
+        g_optimizer=keras.optimizers.Adam(args.g_lr, beta_1=args.beta_1, beta_2=args.beta_2),
+    )
+
+
+def write_report(args, gan, history, budget, wall, n_images, raw_generate, extra=None):
+    """Judges `--samples` samples (numpy latents; `raw_generate(latents)`
+    gives the raw, not averaged, generator's) and writes the grid, the loss
     plot and the results JSON."""
     backend = keras.backend.backend()
     latents = sample_latents(args.samples, 100, seed=123)
     samples = gan.generate(latents=latents)
     report = classify_samples(samples, dataset="mnist", threshold=0.9)
-    raw = classify_samples(raw_samples, dataset="mnist", threshold=0.9)
+    raw = classify_samples(raw_generate(latents), dataset="mnist", threshold=0.9)
     truncated = classify_samples(
         gan.generate(latents=sample_latents(args.samples, 100, seed=123, truncation=1.0)),
         dataset="mnist", threshold=0.9)

@@ -186,6 +186,13 @@ def _constructor_arguments(model_class):
     return names - {"self", "args", "kwargs"}
 
 
+def _labels_itself(model):
+    """Whether a variant (class or instance) makes its own training labels
+    from the images (SelfConditionedGAN's clusters) instead of reading class
+    labels from the dataset."""
+    return hasattr(model, "assign_clusters")
+
+
 def _check_out(args):
     """Refuses an --out holding a finished run (unless --overwrite) and an
     unfinished checkpointed run that this command would not resume."""
@@ -278,8 +285,7 @@ def train(args):
             "translation_emoji.py train pix2pix-twitter2google."
         )
     accepted = _constructor_arguments(model_class)
-    # A self-conditioned GAN labels the images itself (with its clusters).
-    self_labelled = hasattr(model_class, "cluster")
+    self_labelled = _labels_itself(model_class)
     conditional = "num_classes" in accepted and not self_labelled
     loaded = datasets.load(args.dataset, split="train", labels=conditional)
     images, labels = loaded if conditional else (loaded, None)
@@ -421,7 +427,7 @@ def finetune(args):
     _seed_everything(args.seed)
     gan = tuning.prepare(args.source, learning_rate=args.lr, freeze_blocks=args.freeze_d,
                          augment=args.augment, fresh_optimizers=not args.keep_optimizers)
-    self_labelled = hasattr(gan, "assign_clusters")  # its clusters are its labels
+    self_labelled = _labels_itself(gan)
     conditional = getattr(gan, "num_classes", None) is not None and not self_labelled
     found = tuning.load_images(gan, args.data, resize=args.resize, labels=conditional)
     labels = gan.assign_clusters(found.images) if self_labelled else found.labels

@@ -56,6 +56,12 @@ def kmeans(features, num_clusters, iterations=30, seed=0):
     return centers, _nearest(x, centers)
 
 
+def _project(flat, mean, basis):
+    """Centred pixels on the principal axes, as float64 for k-means (the
+    same arithmetic when clustering and when assigning later)."""
+    return ((flat - mean) @ basis).astype(np.float64)
+
+
 def _nearest(x, centers):
     distances = (x**2).sum(1, keepdims=True) - 2.0 * x @ centers.T + (centers**2).sum(1)
     return distances.argmin(1).astype("int32")
@@ -155,7 +161,7 @@ class SelfConditionedGAN(CGAN):
                 f"components={self.components} needs at least that many images; "
                 f"got {len(flat)}."
             )
-        centers, ids = kmeans((flat - mean) @ basis, self.num_clusters,
+        centers, ids = kmeans(_project(flat, mean, basis), self.num_clusters,
                               iterations, seed=self.seed)
         prior = np.bincount(ids, minlength=self.num_clusters) / len(ids)
         for variable, value in ((self.cluster_mean, mean), (self.cluster_basis, basis),
@@ -172,8 +178,8 @@ class SelfConditionedGAN(CGAN):
                 "fit(images) or cluster(images) first."
             )
         to_numpy = keras.ops.convert_to_numpy
-        features = (self._features(images) - to_numpy(self.cluster_mean)) @ to_numpy(
-            self.cluster_basis)
+        features = _project(self._features(images), to_numpy(self.cluster_mean),
+                            to_numpy(self.cluster_basis))
         return _nearest(features, to_numpy(self.cluster_centers).astype(np.float64))
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, **kwargs):
@@ -198,10 +204,8 @@ class SelfConditionedGAN(CGAN):
     def sample_labels(self, n, labels=None):
         """Cluster ids for `generate`: `labels` checked, or drawn from the
         clusters' frequencies with a numpy generator seeded by `self.seed`."""
-        if labels is not None:
+        if labels is not None or n is None:  # checked (or refused) as CGAN does
             return super().sample_labels(n, labels)
-        if n is None:
-            raise ValueError("generate() needs n, labels or latents.")
         if not self.clustered:
             raise ValueError(
                 "This model has not been trained yet (it has no clusters to "
