@@ -294,6 +294,20 @@ def test_weights_file_restores_optimizer_state(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+def test_the_optimizer_carries_no_model_weight():
+    """Keras's JAX trainer passes model and optimizer variables through the
+    jitted step as separate lists: a model weight also listed among the
+    optimizer's variables travels (and is copied) twice each step."""
+    gan = compiled_tiny_dcgan()
+    gan.fit(noise_images(16), batch_size=16, verbose=0)
+    weights = {id(v) for v in gan.variables}
+    assert [v.path for v in gan.optimizer.variables if id(v) in weights] == []
+    own = [v.path for v in gan.optimizer.variables[:2]]
+    assert own == ["gan_optimizer/iteration", "gan_optimizer/learning_rate"]
+    slots = sum(len(opt.variables) for opt in gan.optimizer.optimizers)
+    assert len(gan.optimizer.variables) == 2 + slots
+
+
 # ---------------------------------------------------------------- errors
 def test_wrong_image_shape_is_a_clear_error():
     gan = compiled_tiny_dcgan()

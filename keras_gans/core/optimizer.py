@@ -1,6 +1,7 @@
 """One optimizer per network set, carried as a single Keras optimizer."""
 import keras
 from keras import ops
+from keras.src.utils import tracking
 
 from keras_gans import backend
 
@@ -65,14 +66,16 @@ class GANOptimizer(keras.optimizers.Optimizer):
 
     def build_sets(self, variables_by_set):
         """Builds each sub-optimizer on its own set's trainable variables."""
-        all_vars = []
+        set_variables = {key: list(variables_by_set[key]) for key in self._optimizers}
+        # Untracked: Keras's tracker would count the model's weights listed
+        # here among this optimizer's own variables, and JAX's trainer would
+        # then carry (and copy) every weight twice through each step.
+        with tracking.DotNotTrackScope():
+            self._set_variables = set_variables
         for key, opt in self._optimizers.items():
-            variables = list(variables_by_set[key])
-            self._set_variables[key] = variables
             if not opt.built:
-                opt.build(variables)
-            all_vars.extend(variables)
-        super().build(all_vars)
+                opt.build(set_variables[key])
+        super().build([v for variables in set_variables.values() for v in variables])
 
     def build(self, var_list):
         if not self.built:
