@@ -15,8 +15,9 @@ and one step of ours start from the same state):
   the fakes of the discriminator step; gradient penalty with
   `torch.autograd.grad(create_graph=True)`.
 - JAX: pure functions of parameter pytrees with `lax.conv_general_dilated`,
-  Adam in `jax.numpy` (optax is not installed here), one `jax.jit` per step
-  with the state donated. The transposed convolution's kernel gradient uses
+  Adam in `jax.numpy` (Keras's update rule, for the math check) or
+  `optax.adam` (`jax_adam="optax"`: what a JAX user reaches for), one
+  `jax.jit` per step with the state donated. The transposed convolution's kernel gradient uses
   the same trick as `keras_gans/backend/jax_impl.py` (a strided convolution
   instead of XLA CPU's slow lhs-dilated one) unless
   `fast_conv_transpose=False`, so both sides run the same kernels.
@@ -37,6 +38,7 @@ Same math as ours, step by step (`keras_gans/core/gan.py`):
 Known differences that do not change the losses: torch's Adam adds epsilon
 to `sqrt(v) / sqrt(1 - beta_2^t)` instead of `sqrt(v)` (here eps=1e-7, a
 relative difference of eps * (1/sqrt(bc2) - 1) in the denominator), and
+optax's Adam adds epsilon to `sqrt(v / (1 - beta_2^t))` as torch's does,
 torch's BatchNorm keeps the unbiased variance as moving statistic (Keras the
 biased one) and updates the discriminator's moving statistics in the
 generator step too (the idiomatic loop does).
@@ -142,13 +144,14 @@ def _settings(gan):
                 latent_dim=int(gan.latent_dim))
 
 
-def make_reference(framework, gan, fast_conv_transpose=True, torch_adam="torch"):
+def make_reference(framework, gan, fast_conv_transpose=True, torch_adam="torch", jax_adam="jnp"):
     """The hand-written reference of a compiled keras-gans DCGAN or WGANGP,
     starting from its current weights. `torch_adam="keras_rule"` swaps
     torch.optim.Adam for Keras's update rule written in torch (for the math
     check: torch's epsilon placement differs, see the module docstring);
     `"fused"` asks torch.optim.Adam for its fused kernel (its default on
-    CPU is a loop over the parameters)."""
+    CPU is a loop over the parameters); `jax_adam="optax"` swaps the
+    `jax.numpy` Adam (Keras's rule) for `optax.adam`."""
     settings = _settings(gan)
     g_spec, d_spec = network_spec(gan.generator), network_spec(gan.discriminator)
     if framework == "tensorflow":
@@ -156,7 +159,7 @@ def make_reference(framework, gan, fast_conv_transpose=True, torch_adam="torch")
     if framework == "torch":
         return TorchReference(g_spec, d_spec, settings, adam=torch_adam)
     if framework == "jax":
-        return JaxReference(g_spec, d_spec, settings, fast_conv_transpose)
+        return JaxReference(g_spec, d_spec, settings, fast_conv_transpose, adam=jax_adam)
     raise ValueError(framework)
 
 
@@ -490,7 +493,7 @@ def _torch_net(torch, spec):
 class JaxReference:
     framework = "jax"
 
-    def __init__(self, g_spec, d_spec, settings, fast_conv_transpose=True):
+    def __init__(self, g_spec, d_spec, settings, fast_conv_transpose=True, adam="jnp"):
         import jax
         import jax.numpy as jnp
 
@@ -503,7 +506,16 @@ class JaxReference:
         stats = {"g": as_j([c.get("state", {}) for _, _, c in g_spec]),
                  "d": as_j([c.get("state", {}) for _, _, c in d_spec])}
         zeros = lambda tree: jax.tree_util.tree_map(jnp.zeros_like, tree)  # noqa: E731
-        opt = {k: (zeros(params[k]), zeros(params[k]), jnp.zeros((), "float32")) for k in params}
+        self.optax = None
+        if adam == "optax":
+            import optax
+
+            a = settings["adam"]
+            self.optax = {k: optax.adam(a[k]["lr"], a[k]["beta_1"], a[k]["beta_2"], a[k]["epsilon"])
+                          for k in params}
+            opt = {k: self.optax[k].init(params[k]) for k in params}
+        else:
+            opt = {k: (zeros(params[k]), zeros(params[k]), jnp.zeros((), "float32")) for k in params}
         self.state = (params, stats, opt, jax.random.PRNGKey(0))
         self._random = jax.jit(self._random_step, donate_argnums=0)
         self._fixed = jax.jit(self._step, donate_argnums=0)
@@ -548,6 +560,11 @@ class JaxReference:
 
     def _adam(self, key, params, grads, opt):
         jax, jnp = self.jax, self.jnp
+        if self.optax is not None:
+            import optax
+
+            updates, opt = self.optax[key].update(grads, opt, params)
+            return optax.apply_updates(params, updates), opt
         a = self.s["adam"][key]
         m, v, t = opt
         t = t + 1.0
