@@ -31,6 +31,8 @@ offers a narrow interface, implemented once per backend:
   the other backends.
 - `conv_transpose(...)`: `keras.ops.conv_transpose` with a fast weight
   gradient where the backend's default one is slow (XLA on CPU).
+- `conv(...)`: `keras.ops.conv` whose input gradient has a fast weight
+  gradient (a gradient penalty differentiates it; XLA on CPU).
 - `batch_norm_training(x, gamma, beta, epsilon, moving_mean,
   moving_variance, momentum)`: training-mode BatchNormalization over all
   axes but the last with a fused kernel, updating the two moving-statistics
@@ -84,6 +86,7 @@ input_gradient = _impl.input_gradient
 differentiable_grad = _impl.differentiable_grad
 stateful_train_step = _impl.stateful_train_step
 conv_transpose = _impl.conv_transpose
+conv = getattr(_impl, "conv", keras.ops.conv)
 sync_model_state = _impl.sync_model_state
 apply_gradients = _impl.apply_gradients
 scale_loss_for_distribution = _impl.scale_loss_for_distribution

@@ -374,12 +374,14 @@ def _batch_norm(layer, shape):
 def _lowerings():
     from keras_gans.layers.batch_norm import BatchNormalization
     from keras_gans.layers.batch_norm import SyncBatchNormalization
+    from keras_gans.layers.conv import Conv2D
     from keras_gans.layers.conv_transpose import Conv2DTranspose
 
     return {
         BatchNormalization: _batch_norm,
         SyncBatchNormalization: _batch_norm,
         keras.layers.Conv2D: _conv2d,
+        Conv2D: _conv2d,
         Conv2DTranspose: _conv2d_transpose,
         keras.layers.Dense: _dense,
         keras.layers.Flatten: _flatten,

@@ -12,6 +12,7 @@ import keras
 from keras import layers
 
 from keras_gans.layers import BatchNormalization
+from keras_gans.layers import Conv2D
 from keras_gans.layers import Conv2DTranspose
 from keras_gans.layers import MinibatchStdDev
 from keras_gans.layers import SyncBatchNormalization
@@ -121,7 +122,7 @@ def dcgan_discriminator(
     images = keras.Input(tuple(image_shape), name="image")
     x = images
     for stage in range(max(stages, 1)):
-        x = layers.Conv2D(
+        x = Conv2D(
             base_filters * 2**stage, 4, strides=2 if stages else 1,
             padding="same", use_bias=stage == 0 or not batch_norm,
             name=f"down{stage + 1}",
