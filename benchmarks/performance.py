@@ -300,7 +300,7 @@ def _has_optax():
     return True
 
 
-def time_model(backend, kind, steps, repeats, inputs, fast_conv_transpose=True):
+def time_model(backend, kind, steps, repeats, inputs, fast_conv_gradients=True):
     import numpy as np
 
     from benchmarks.references import make_reference
@@ -309,7 +309,7 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_transpose=True):
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (steps * BATCH, 28, 28, 1)).astype("float32")
     gan = make_gan(kind)
-    ref = make_reference(backend, gan, fast_conv_transpose=fast_conv_transpose)
+    ref = make_reference(backend, gan, fast_conv_gradients=fast_conv_gradients)
     # A second hand-written loop, timed beside the main one. torch: ours runs
     # Adam as one fused kernel (keras_gans.backend.torch_impl), the main
     # reference torch.optim.Adam's default CPU loop, so the same loop with
@@ -319,7 +319,8 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_transpose=True):
     if backend == "torch":
         second_name, second = "fused_adam", make_reference(backend, gan, torch_adam="fused")
     elif backend == "jax" and _has_optax():
-        second_name, second = "optax_adam", make_reference(backend, gan, jax_adam="optax")
+        second_name, second = "optax_adam", make_reference(
+            backend, gan, fast_conv_gradients=fast_conv_gradients, jax_adam="optax")
     flops = step_flops(gan, BATCH)
 
     t_ours = _timed(lambda: gan.fit(x[:BATCH], batch_size=BATCH, epochs=1, verbose=0))
@@ -401,8 +402,8 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_transpose=True):
                               for k, v in runs.items()},
         "peak_rss_sampled_mib": {k: round(v) for k, v in peaks.items()},
     }
-    if backend == "jax" and fast_conv_transpose:
-        out["reference_conv_transpose_kernel_gradient"] = "strided conv (same trick as ours)"
+    if backend == "jax" and fast_conv_gradients:
+        out["reference_conv_gradients"] = "strided convs (the same routes as ours)"
     return out, gan
 
 
@@ -480,10 +481,13 @@ def child(args):
             out["sampling"] = sampling(gan)
         del gan
     if backend == "jax" and args.jax_plain_reference:
-        timing, _ = time_model(backend, "dcgan", args.steps, 1, ("numpy",), fast_conv_transpose=False)
-        out["jax_reference_with_xla_conv_transpose_gradient"] = {
-            "steps_per_second": timing["steps_per_second"]["reference"],
-            "ours_numpy": timing["steps_per_second"]["numpy"]}
+        out["jax_reference_with_xla_conv_gradients"] = {}
+        for kind in ("dcgan", "wgangp"):
+            timing, _ = time_model(backend, kind, args.steps, 3, ("numpy",), fast_conv_gradients=False)
+            out["jax_reference_with_xla_conv_gradients"][kind] = {
+                "steps_per_second": timing["steps_per_second"]["reference"],
+                "ours_numpy": timing["steps_per_second"]["numpy"],
+                "ratio": timing["ratio_ours_over_reference"]["numpy"]}
     out["ru_maxrss_mib_before_scaling"] = round(ru_maxrss_mib())
     out["scaling"] = scaling(backend, args.batches, args.sizes, args.scaling_steps, args.big_steps)
     load.append(round(os.getloadavg()[0], 2))
@@ -541,6 +545,14 @@ def markdown(result):
                 f"ratio numpy {m['ratio_ours_over_reference_' + name].get('numpy', '-')}, "
                 f"dataset {m['ratio_ours_over_reference_' + name].get('dataset', '-')}"
                 for kind, m in rows)]
+    plain = [(b["backend"], kind, m) for b in result["backends"]
+             for kind, m in b.get("jax_reference_with_xla_conv_gradients", {}).items()]
+    if plain:
+        lines += ["", "JAX, against the references with XLA's own convolution gradients "
+                  "(`--jax-plain-reference`: what a hand-written `lax.conv` loop gets; 3 repeats): "
+                  + "; ".join(f"{kind} reference {m['steps_per_second']['median']:.2f} steps/s, "
+                              f"ours {m['ours_numpy']['median']:.2f}, ratio {m['ratio']}"
+                              for _, kind, m in plain)]
     lines += ["", "Paired ratio (median of per-repeat ours / reference, bootstrap 95% interval; "
               "1.0 inside the interval = no difference this run can resolve): "
               + "; ".join(f"{b['backend']} {kind} " + ", ".join(

@@ -17,10 +17,13 @@ and one step of ours start from the same state):
 - JAX: pure functions of parameter pytrees with `lax.conv_general_dilated`,
   Adam in `jax.numpy` (Keras's update rule, for the math check) or
   `optax.adam` (`jax_adam="optax"`: what a JAX user reaches for), one
-  `jax.jit` per step with the state donated. The transposed convolution's kernel gradient uses
-  the same trick as `keras_gans/backend/jax_impl.py` (a strided convolution
-  instead of XLA CPU's slow lhs-dilated one) unless
-  `fast_conv_transpose=False`, so both sides run the same kernels.
+  `jax.jit` per step with the state donated. Unless
+  `fast_conv_gradients=False`, the convolutions take the same gradient
+  routes as `keras_gans/backend/jax_impl.py`, so both sides run the same
+  kernels: the transposed convolution's kernel gradient, and the kernel
+  gradient of a strided convolution's input gradient (which WGAN-GP's
+  penalty takes), are strided convolutions instead of XLA CPU's slow
+  lhs-dilated ones.
 
 Same math as ours, step by step (`keras_gans/core/gan.py`):
 
@@ -144,7 +147,7 @@ def _settings(gan):
                 latent_dim=int(gan.latent_dim))
 
 
-def make_reference(framework, gan, fast_conv_transpose=True, torch_adam="torch", jax_adam="jnp"):
+def make_reference(framework, gan, fast_conv_gradients=True, torch_adam="torch", jax_adam="jnp"):
     """The hand-written reference of a compiled keras-gans DCGAN or WGANGP,
     starting from its current weights. `torch_adam="keras_rule"` swaps
     torch.optim.Adam for Keras's update rule written in torch (for the math
@@ -159,7 +162,7 @@ def make_reference(framework, gan, fast_conv_transpose=True, torch_adam="torch",
     if framework == "torch":
         return TorchReference(g_spec, d_spec, settings, adam=torch_adam)
     if framework == "jax":
-        return JaxReference(g_spec, d_spec, settings, fast_conv_transpose, adam=jax_adam)
+        return JaxReference(g_spec, d_spec, settings, fast_conv_gradients, adam=jax_adam)
     raise ValueError(framework)
 
 
@@ -493,12 +496,12 @@ def _torch_net(torch, spec):
 class JaxReference:
     framework = "jax"
 
-    def __init__(self, g_spec, d_spec, settings, fast_conv_transpose=True, adam="jnp"):
+    def __init__(self, g_spec, d_spec, settings, fast_conv_gradients=True, adam="jnp"):
         import jax
         import jax.numpy as jnp
 
         self.jax, self.jnp, self.s = jax, jnp, settings
-        self.fast = fast_conv_transpose
+        self.fast = fast_conv_gradients
         self.g_cfg = [(k, c) for k, _, c in g_spec]
         self.d_cfg = [(k, c) for k, _, c in d_spec]
         as_j = lambda tree: jax.tree_util.tree_map(jnp.asarray, tree)  # noqa: E731
@@ -529,9 +532,7 @@ class JaxReference:
             if kind == "dense":
                 x = x @ p["kernel"]
             elif kind == "conv":
-                pad = _same_padding(c["kernel"], c["stride"])
-                x = lax.conv_general_dilated(x, p["kernel"], (c["stride"],) * 2, (pad, pad),
-                                             dimension_numbers=("NHWC", "HWIO", "NHWC"))
+                x = _conv(jax, x, p["kernel"], c["kernel"], c["stride"], self.fast)
             elif kind == "conv_t":
                 x = _conv_transpose(jax, x, p["kernel"], c["kernel"], c["stride"], self.fast)
             elif kind == "bn":
@@ -646,6 +647,37 @@ class JaxReference:
         return np.asarray(self._forward(self.g_cfg, params["g"], stats["g"], self.jnp.asarray(latents), False)[0])
 
 
+def _conv(jax, x, kernel, k, stride, fast):
+    """'same' stride-`stride` convolution, kernel HWIO. With `fast` (and a
+    stride), its input gradient is a transposed convolution written through
+    `_fast_conv_transpose`, as in `keras_gans.backend.jax_impl.conv`."""
+    pad = _same_padding(k, stride)
+
+    def forward(x_, kernel_):
+        return jax.lax.conv_general_dilated(x_, kernel_, (stride, stride), (pad, pad),
+                                            dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+    if not fast or stride == 1:
+        return forward(x, kernel)
+    return _fast_strided_conv(jax)(forward, x, kernel)
+
+
+def _fast_strided_conv(jax):
+    def bwd(forward, residuals, dy):
+        x, kernel = residuals
+        x_like = jax.ShapeDtypeStruct(x.shape, x.dtype)
+
+        def transposed(dy_, kernel_):   # A_k^T dy: an lhs-dilated convolution
+            (dx,) = jax.linear_transpose(lambda x_: forward(x_, kernel_), x_like)(dy_)
+            return dx
+
+        dx = _fast_conv_transpose(jax)(transposed, dy, kernel)
+        (dkernel,) = jax.vjp(lambda k_: forward(x, k_), kernel)[1](dy)
+        return dx, dkernel
+
+    return _with_backward(jax, "conv", bwd)
+
+
 def _conv_transpose(jax, x, kernel, k, stride, fast):
     """'same' stride-`stride` transposed convolution, kernel (h, w, out, in),
     as an lhs-dilated `lax.conv_general_dilated`. With `fast`, its kernel
@@ -667,18 +699,22 @@ def _conv_transpose(jax, x, kernel, k, stride, fast):
 _FAST = {}
 
 
+def _with_backward(jax, name, bwd):
+    """`fn(forward, x, kernel) = forward(x, kernel)` differentiated by `bwd`,
+    built once per name."""
+    if name not in _FAST:
+        import functools
+
+        @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+        def fn(forward, x, kernel):
+            return forward(x, kernel)
+
+        fn.defvjp(lambda forward, x, kernel: (forward(x, kernel), (x, kernel)), bwd)
+        _FAST[name] = fn
+    return _FAST[name]
+
+
 def _fast_conv_transpose(jax):
-    if "fn" in _FAST:
-        return _FAST["fn"]
-    import functools
-
-    @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-    def fn(forward, x, kernel):
-        return forward(x, kernel)
-
-    def fwd(forward, x, kernel):
-        return forward(x, kernel), (x, kernel)
-
     def bwd(forward, residuals, dy):
         x, kernel = residuals
 
@@ -690,6 +726,4 @@ def _fast_conv_transpose(jax):
         (dkernel,) = kernel_vjp(x)
         return dx, dkernel
 
-    fn.defvjp(fwd, bwd)
-    _FAST["fn"] = fn
-    return fn
+    return _with_backward(jax, "conv_transpose", bwd)
