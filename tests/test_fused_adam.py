@@ -12,7 +12,7 @@ BACKEND = keras.backend.backend()
 if BACKEND not in ("torch", "tensorflow"):
     pytest.skip("JAX's jitted Adam is fused by XLA already", allow_module_level=True)
 
-PATCHED = "_parallel_update_step" if BACKEND == "torch" else "update_step"
+PATCHED = "_parallel_update_step" if BACKEND == "torch" else "_backend_update_step"
 
 
 def gradients(rng, variables):
@@ -20,7 +20,7 @@ def gradients(rng, variables):
             for v in variables]
 
 
-def run_adam(fused, steps=6, **options):
+def run_adam(fused, steps=6, applies_per_call=1, **options):
     rng = np.random.default_rng(0)
     variables = [keras.Variable(rng.normal(size=shape).astype("float32"))
                  for shape in ((4, 3), (3,), (2, 2, 3, 5))]
@@ -30,7 +30,10 @@ def run_adam(fused, steps=6, **options):
     _impl.FUSED_ADAM = fused
     try:
         def apply(grads):
-            _impl.apply_gradients(optimizer, grads, variables)
+            # Several applies in one traced call, as WGAN-GP's critic
+            # updates: each must read the step count its apply sees.
+            for i in range(applies_per_call):
+                _impl.apply_gradients(optimizer, [g * (i + 1) for g in grads], variables)
 
         if BACKEND == "tensorflow":  # as in fit(): inside a tf.function
             import tensorflow as tf
@@ -57,6 +60,14 @@ def test_fused_adam_equals_keras_adam(options):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     start = run_adam(True, steps=0, **options)
     assert not np.allclose(fused[0], start[0])
+
+
+def test_fused_adam_equals_keras_adam_over_applies_in_one_call():
+    fused = run_adam(True, steps=2, applies_per_call=3, learning_rate=1e-2)
+    plain = run_adam(False, steps=2, applies_per_call=3, learning_rate=1e-2)
+    for a, b in zip(fused, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert int(fused[len(fused) - len(plain) + 3]) == 6  # iterations, after the 3 weights
 
 
 def test_other_optimizers_keep_keras_update():

@@ -1,4 +1,5 @@
 """TensorFlow implementation of the backend seam (graph mode under tf.function)."""
+import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
@@ -70,36 +71,49 @@ def draw_for_replica(draw, shape):
 
 
 def apply_gradients(optimizer, grads, variables):
-    fused_adam.install(optimizer, "update_step", fused_adam_step, lambda: FUSED_ADAM)
+    fused_adam.install(optimizer, "_backend_update_step", fused_adam_update, lambda: FUSED_ADAM)
     optimizer.apply(grads, variables)
 
 
 # Keras's Adam builds ~15 graph ops per variable (two `pow`s, the moment
 # updates, three assigns); TF's `ResourceApplyAdam` kernel does Keras's
 # exact update (epsilon outside the square root, both bias corrections in
-# the step size) in one op and one pass over the weights. Set False (and
-# retrace) to keep Keras's update.
+# the step size) in one op and one pass over the weights, and the step's
+# scalars are built once per apply (WGAN-GP's five critic updates would
+# otherwise add ~200 small graph ops per step). Set False (and retrace) to
+# keep Keras's update.
 FUSED_ADAM = True
 
 
-def fused_adam_step(optimizer, gradient, variable, learning_rate):
-    """Keras's Adam update of one variable as `ResourceApplyAdam`; False
-    (nothing done) for sparse gradients, other dtypes and tf.distribute
-    (whose mirrored slot variables Keras's own update handles)."""
-    if (isinstance(gradient, tf.IndexedSlices) or tf.distribute.has_strategy()
-            or gradient.dtype != variable.dtype):
+def fused_adam_update(optimizer, grads, variables, learning_rate):
+    """Keras's Adam update of one apply as `ResourceApplyAdam`s sharing one
+    set of step scalars; False (nothing done) for sparse gradients, other
+    dtypes and tf.distribute (whose mirrored slot variables Keras's own
+    update handles)."""
+    variables = [v.value if isinstance(v, keras.Variable) else v for v in variables]
+    if tf.distribute.has_strategy() or any(
+            isinstance(g, tf.IndexedSlices) or g.dtype != v.dtype
+            for g, v in zip(grads, variables)):
         return False
-    index = optimizer._get_variable_index(variable)
-    m, v = optimizer._momentums[index].value, optimizer._velocities[index].value
-    dtype = variable.dtype
+    scalars = {}
+    for gradient, variable in zip(grads, variables):
+        dtype = variable.dtype
+        if dtype not in scalars:
+            scalars[dtype] = _adam_scalars(optimizer, learning_rate, dtype)
+        index = optimizer._get_variable_index(variable)
+        m, v = optimizer._momentums[index].value, optimizer._velocities[index].value
+        tf.raw_ops.ResourceApplyAdam(var=variable.handle, m=m.handle, v=v.handle,
+                                     grad=gradient, **scalars[dtype])
+    return True
+
+
+def _adam_scalars(optimizer, learning_rate, dtype):
     local_step = tf.cast(optimizer.iterations + 1, dtype)
     beta_1, beta_2 = tf.cast(optimizer.beta_1, dtype), tf.cast(optimizer.beta_2, dtype)
-    tf.raw_ops.ResourceApplyAdam(
-        var=variable.handle, m=m.handle, v=v.handle,
+    return dict(
         beta1_power=tf.pow(beta_1, local_step), beta2_power=tf.pow(beta_2, local_step),
         lr=tf.cast(learning_rate, dtype), beta1=beta_1, beta2=beta_2,
-        epsilon=tf.cast(optimizer.epsilon, dtype), grad=gradient)
-    return True
+        epsilon=tf.cast(optimizer.epsilon, dtype))
 
 
 def sync_model_state(model):
