@@ -373,8 +373,9 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_gradients=True):
 
     order = [lambda name=name: run_ours(name) for name in inputs] + [run_reference]
     if second is not None:
-        # Its own slot in the rotation: a loop timed always right after
-        # the main reference read 2-4% faster here than alternated.
+        # Its own slot in the rotation, beside the main reference and in
+        # alternating order with it: a loop timed always right after the
+        # main reference read 2-4% faster here than alternated.
         order.insert(len(inputs), run_second)
     for repeat in range(repeats):
         # Every other repeat runs in reverse, so that neither side always

@@ -26,7 +26,7 @@ offers a narrow interface, implemented once per backend:
 - `replicas_in_sync()`: replicas that each run the step on a shard (1 on
   JAX and torch); `SYNCHRONIZES_BATCH_NORM`: whether `BatchNormalization`
   takes `synchronized=True` (TF only).
-- `fit_guard(model)`: a context manager that keeps the model's
+- `fit_guard(model)`: a context manager + epoch callback that keeps the model's
   variables if `fit()` fails (JAX detaches them while training); None on
   the other backends.
 - `conv_transpose(...)`: `keras.ops.conv_transpose` with a fast weight

@@ -1,7 +1,7 @@
 """Routes a plain Keras Adam's update through a backend's fused kernel.
 
 TF and torch each have a kernel that does Keras's Adam update in one pass
-(`tensorflow_impl.fused_adam_step`, `torch_impl.fused_adam_step`); JAX's
+(`tensorflow_impl.fused_adam_update`, `torch_impl.fused_adam_step`); JAX's
 jitted update is fused by XLA already. `install` swaps the kernel into one
 optimizer instance's update method, keeping Keras's own update for the
 cases the kernel declines.

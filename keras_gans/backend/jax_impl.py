@@ -197,7 +197,9 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     slower than a convolution of the same size (WGAN-GP: half of each
     step). Here the input gradient goes through `_fast_conv_transpose`,
     whose kernel gradient is a strided convolution again. Values and first
-    derivatives are those of `ops.conv`.
+    derivatives are those of `ops.conv`. It applies on every JAX platform
+    (measured on CPU only), and, as a `jax.custom_vjp`, it supports reverse
+    mode only: `jax.jvp`/`jax.hessian` through a strided call fail.
     """
     forward = functools.partial(
         jax_nn.conv,
@@ -208,10 +210,13 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     )
     if _all_ones(strides):
         return forward(inputs, kernel)
-    # Variables become arrays here (read under the layer's autocast scope).
-    return _fast_strided_conv(
-        forward, ops.convert_to_tensor(inputs), ops.convert_to_tensor(kernel)
-    )
+    # Variables become arrays here (read under the layer's autocast scope);
+    # integer images take the kernel's dtype (the adjoint needs floats).
+    kernel = ops.convert_to_tensor(kernel)
+    inputs = ops.convert_to_tensor(inputs)
+    if not jax.numpy.issubdtype(inputs.dtype, jax.numpy.floating):
+        inputs = inputs.astype(kernel.dtype)
+    return _fast_strided_conv(forward, inputs, kernel)
 
 
 def _all_ones(strides):

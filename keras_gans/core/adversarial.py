@@ -282,8 +282,11 @@ class AdversarialModel(keras.Model):
             # Datasets shuffle themselves; Keras warns if asked to.
             kwargs.setdefault("shuffle", False)
         x, y, batch_size, kwargs = backend.prepare_fit_input(x, y, batch_size, kwargs)
+        guard = backend.fit_guard(self)
+        if guard is not None:
+            kwargs["callbacks"] = list(kwargs.get("callbacks") or []) + [guard]
         try:
-            with backend.fit_guard(self) or contextlib.nullcontext():
+            with guard or contextlib.nullcontext():
                 return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
         except UnboundLocalError as err:
             # Keras's loop fails this way when the input yields no batch.

@@ -15,7 +15,8 @@ class Conv2D(keras.layers.Conv2D):
     the same size (half of a WGAN-GP step); this layer routes it through a
     strided convolution instead (see `keras_gans.backend.conv`). Values and
     first derivatives are those of `keras.ops.conv`; other backends use it
-    unchanged. The variables and config are those of the Keras layer, so
+    unchanged. On JAX a strided layer supports reverse-mode differentiation
+    only (no `jax.jvp`). The variables and config are those of the Keras layer, so
     weights move freely between the two.
 
     Example:
