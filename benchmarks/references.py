@@ -666,11 +666,10 @@ def _fast_strided_conv(jax):
     def bwd(forward, residuals, dy):
         x, kernel = residuals
         x_like = jax.ShapeDtypeStruct(x.shape, x.dtype)
-
         def transposed(dy_, kernel_):   # A_k^T dy: an lhs-dilated convolution
-            (dx,) = jax.linear_transpose(lambda x_: forward(x_, kernel_), x_like)(dy_)
-            return dx
+            return _adjoint(jax, forward, x_like, dy_, kernel_)
 
+        # Its own derivatives are strided convolutions (_fast_conv_transpose).
         dx = _fast_conv_transpose(jax)(transposed, dy, kernel)
         (dkernel,) = jax.vjp(lambda k_: forward(x, k_), kernel)[1](dy)
         return dx, dkernel
@@ -717,13 +716,15 @@ def _with_backward(jax, name, bwd):
 def _fast_conv_transpose(jax):
     def bwd(forward, residuals, dy):
         x, kernel = residuals
-
-        def adjoint(k_):   # T_k^*(dy): a strided convolution of dy
-            (dx,) = jax.linear_transpose(lambda x_: forward(x_, k_), x)(dy)
-            return dx
-
-        dx, kernel_vjp = jax.vjp(adjoint, kernel)
+        # T_k^*(dy): a strided convolution of dy.
+        dx, kernel_vjp = jax.vjp(lambda k_: _adjoint(jax, forward, x, dy, k_), kernel)
         (dkernel,) = kernel_vjp(x)
         return dx, dkernel
 
     return _with_backward(jax, "conv_transpose", bwd)
+
+
+def _adjoint(jax, forward, x_like, dy, kernel):
+    """`A_k^T dy` for the linear map `A_k x = forward(x, kernel)`."""
+    (dx,) = jax.linear_transpose(lambda x_: forward(x_, kernel), x_like)(dy)
+    return dx

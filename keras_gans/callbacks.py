@@ -105,16 +105,18 @@ class TimeBudget(keras.callbacks.Callback):
         self.steps = 0
         self.start = None
 
-    def _now(self):
+    def now(self):
+        """The chosen clock's reading, in seconds (for timing work that
+        should count in the budget, passed as `spent`)."""
         return time.perf_counter() if self.clock == "wall" else time.process_time()
 
     def elapsed(self):
         """Seconds on the chosen clock spent training (`spent` included)."""
-        running = 0.0 if self.start is None else self._now() - self.start
+        running = 0.0 if self.start is None else self.now() - self.start
         return self.spent + running
 
     def on_train_begin(self, logs=None):
-        self.start = self._now()
+        self.start = self.now()
 
     def on_train_end(self, logs=None):
         self.spent, self.start = self.elapsed(), None
