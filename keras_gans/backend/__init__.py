@@ -12,7 +12,10 @@ offers a narrow interface, implemented once per backend:
   `stateless_call`), with the gradients themselves differentiable, so a
   loss can go through gradient steps (UnrolledGAN's unrolled critic).
 - `stateful_train_step(model, step_fn, *args)`: adapts a stateful step written
-  with Keras variables to the backend's trainer (JAX's is stateless).
+  with Keras variables to the backend's trainer (JAX's is stateless);
+  `stateful_test_step(model, step_fn, *args)` does the same for a test
+  step (whose JAX state has no optimizer values; torch's runs with
+  gradients enabled, for penalties).
 - `apply_gradients(optimizer, grads, variables)`: `optimizer.apply` in a
   form the backend's trainer supports (stateless on JAX, where a stateful
   LossScaleOptimizer would leak traced values).
@@ -85,6 +88,7 @@ value_and_grad = _impl.value_and_grad
 input_gradient = _impl.input_gradient
 differentiable_grad = _impl.differentiable_grad
 stateful_train_step = _impl.stateful_train_step
+stateful_test_step = _impl.stateful_test_step
 conv_transpose = _impl.conv_transpose
 conv = getattr(_impl, "conv", keras.ops.conv)
 sync_model_state = _impl.sync_model_state

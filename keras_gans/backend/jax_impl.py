@@ -77,12 +77,28 @@ def input_gradient(fn, x):
 
 def stateful_train_step(model, step_fn, state, data):
     trainable, non_trainable, optimizer_values, metrics_values = state
-    groups = (
+    return _run_stateful(step_fn, data, (
         (model.trainable_variables, trainable),
         (model.non_trainable_variables, non_trainable),
         (model.optimizer.variables, optimizer_values),
         (model.metrics_variables, metrics_values),
-    )
+    ))
+
+
+def stateful_test_step(model, step_fn, state, data):
+    # Keras's JAX test step takes (trainable, non-trainable, metrics) values
+    # and returns the same three.
+    trainable, non_trainable, metrics_values = state
+    return _run_stateful(step_fn, data, (
+        (model.trainable_variables, trainable),
+        (model.non_trainable_variables, non_trainable),
+        (model.metrics_variables, metrics_values),
+    ))
+
+
+def _run_stateful(step_fn, data, groups):
+    """`step_fn(data)` with each `(variables, values)` group's values mapped
+    onto its variables; returns the logs and the groups' new values."""
     mapping = [pair for refs, vals in groups for pair in zip(refs, vals)]
     with StatelessScope(state_mapping=mapping) as scope:
         logs = step_fn(data)

@@ -33,6 +33,9 @@ def stateful_train_step(model, step_fn, data):
     return step_fn(data)
 
 
+stateful_test_step = stateful_train_step
+
+
 # Under a tf.distribute strategy each replica runs the step on its shard of
 # the batch and the optimizers sum the replicas' gradients. BatchNorm's
 # `synchronized=True` (TF only) all-reduces its statistics across them.

@@ -40,6 +40,13 @@ def stateful_train_step(model, step_fn, data):
     return step_fn(data)
 
 
+def stateful_test_step(model, step_fn, data):
+    # Keras runs test steps under torch.no_grad(); an evaluated gradient
+    # penalty still needs its input gradient.
+    with torch.enable_grad():
+        return step_fn(data)
+
+
 def apply_gradients(optimizer, grads, variables):
     fused_adam.install(optimizer, "_parallel_update_step", fused_adam_step, lambda: FUSED_ADAM)
     optimizer.apply(grads, variables)

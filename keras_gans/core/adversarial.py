@@ -196,6 +196,24 @@ class AdversarialModel(keras.Model):
         self.optimizer.iterations.assign_add(1)
         return self._record(values)
 
+    def test_step(self, *args):
+        # evaluate() and fit(validation_data=...) report the training
+        # step's losses; Keras's default would call the generator on images.
+        return backend.stateful_test_step(self, self._stateful_test_step, *args)
+
+    def _stateful_test_step(self, data):
+        # One training step's losses at the current weights, nothing
+        # applied: `update` only evaluates, and whatever else the step
+        # writes (BatchNorm statistics, EMA copies, weight clipping, BEGAN's
+        # k) is put back. Networks run as in training (batch statistics).
+        self._evaluating = True
+        try:
+            with _KeepValues(self.weights):
+                values = self.adversarial_step(data)
+        finally:
+            self._evaluating = False
+        return self._record(values)
+
     def adversarial_step(self, data):
         raise NotImplementedError(
             f"{type(self).__name__} must implement adversarial_step(data)."
@@ -224,6 +242,8 @@ class AdversarialModel(keras.Model):
                 over the sets' trainable variables, `logs` (a dict of
                 scalars) is returned.
         """
+        if getattr(self, "_evaluating", False):
+            return loss_fn()[1]
         keys = (keys,) if isinstance(keys, str) else tuple(keys)
         variables = {key: self.set_variables(key) for key in keys}
         flat = [v for key in keys for v in variables[key]]
@@ -236,7 +256,8 @@ class AdversarialModel(keras.Model):
             loss = backend.scale_loss_for_distribution(ops.cast(loss, "float32"))
             return self.optimizer.scale_loss(loss, lead), logs
 
-        with _KeepState(self._other_networks(keys)):
+        others = self._other_networks(keys)
+        with _KeepValues([v for net in others for v in net.non_trainable_weights]):
             (_, logs), grads = backend.value_and_grad(scaled_loss, flat)
         start = 0
         for key in keys:
@@ -278,6 +299,8 @@ class AdversarialModel(keras.Model):
         backend (see `keras_gans.backend.fit_guard`).
         """
         self._assert_compile_called("fit()")
+        if kwargs.get("validation_data") is not None:
+            _check_array_input(kwargs["validation_data"])
         if not _check_array_input(x):
             # Datasets shuffle themselves; Keras warns if asked to.
             kwargs.setdefault("shuffle", False)
@@ -316,27 +339,16 @@ def _check_array_input(x):
     return True
 
 
-class _KeepState:
-    """Restores the non-trainable state (e.g. BatchNorm statistics) of
-    networks that run forward in another set's update. Seed-generator states
-    are left to advance, so random layers do not repeat their draws."""
+class _KeepValues:
+    """Restores `variables` on a normal exit: e.g. the BatchNorm statistics
+    (non-trainable weights) of networks that run forward in another set's
+    update. Pass weights, not seed-generator states, so that random layers
+    do not repeat their draws."""
 
-    def __init__(self, networks):
-        self.networks = networks
+    def __init__(self, variables):
+        self.variables = variables
 
     def __enter__(self):
-        seeds = {
-            id(gen.state)
-            for net in self.networks
-            for layer in net._flatten_layers()
-            for gen in getattr(layer, "_seed_generators", [])
-        }
-        self.variables = [
-            v
-            for net in self.networks
-            for v in net.non_trainable_variables
-            if id(v) not in seeds
-        ]
         self.saved = backend.copy_values(self.variables)
         return self
 

@@ -199,7 +199,23 @@ class SelfConditionedGAN(CGAN):
                 "SelfConditionedGAN.fit clusters image arrays; for a dataset, "
                 "call ids = gan.cluster(images) first and feed (images, ids)."
             )
+        validation = kwargs.get("validation_data")
+        if hasattr(validation, "shape") and hasattr(validation, "dtype"):
+            # Validation images go to the clusters fitted on the training set.
+            kwargs["validation_data"] = (validation, self.assign_clusters(validation))
         return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        """`evaluate(images)`: the losses on the images assigned to the
+        clusters found by `fit`."""
+        if hasattr(x, "shape") and hasattr(x, "dtype") and y is None:
+            if not self.clustered:
+                raise ValueError(
+                    "This model has no clusters yet; call fit(images) before "
+                    "evaluate(images)."
+                )
+            y = self.assign_clusters(x)
+        return super().evaluate(x, y, **kwargs)
 
     def sample_labels(self, n, labels=None):
         """Cluster ids for `generate`: `labels` checked, or drawn from the
