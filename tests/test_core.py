@@ -137,15 +137,52 @@ def test_n_critic_steps_and_the_real_batches_they_consume():
     assert int(gan.optimizer["g"].iterations) == 2
 
 
-def test_array_input_runs_one_step_per_batch_partial_batch_included():
-    # On TF, arrays go through Keras's own tf.data pipeline with autotuning
-    # off (backend.prepare_fit_input); the step count must be Keras's.
+@pytest.mark.parametrize("small", [True, False], ids=["small", "large"])
+def test_array_input_runs_one_step_per_batch_partial_batch_included(small, monkeypatch):
+    # On TF, arrays go through a tf.data pipeline with autotuning off
+    # (backend.prepare_fit_input): small ones through a shuffle buffer,
+    # large ones through Keras's own; the step count must be Keras's.
+    if not small:
+        if keras.backend.backend() != "tensorflow":
+            pytest.skip("the size switch is TF's array pipeline")
+        from keras_gans.backend import tensorflow_impl
+
+        monkeypatch.setattr(tensorflow_impl, "SMALL_ARRAYS_BYTES", 0)
     gan = tiny_dcgan()
     gan.compile()
     history = gan.fit(noise_images(100), batch_size=64, epochs=2, verbose=0)
     assert int(gan.optimizer["d"].iterations) == 4
     assert int(gan.optimizer.iterations) == 4
     assert len(history.history["d_loss"]) == 2
+
+
+@pytest.mark.parametrize("rows", [64, 70])
+def test_small_array_pipeline_gives_keras_batches(rows):
+    tf = pytest.importorskip("tensorflow")
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
+    from keras_gans.backend.tf_data import small_array_dataset
+
+    images = np.arange(rows, dtype="float32").reshape(rows, 1, 1, 1)
+    labels = np.arange(rows, dtype="int32")
+    keras_ds = ArrayDataAdapter(images, labels, batch_size=16, shuffle=False).get_tf_dataset()
+    ours = small_array_dataset((images, labels), 16, shuffle=False)
+    # The same structure, static batch shapes where Keras's are static, and
+    # the same batches in order without shuffling.
+    assert ours.element_spec == keras_ds.element_spec
+    for (a_x, a_y), (b_x, b_y) in zip(ours, keras_ds, strict=True):
+        np.testing.assert_array_equal(a_x, b_x)
+        np.testing.assert_array_equal(a_y, b_y)
+    # Shuffled: every pass is a new permutation that keeps the pairs.
+    shuffled = small_array_dataset((images, labels), 16, shuffle=True)
+    passes = [np.concatenate([np.stack([x.numpy().ravel(), y.numpy()], 1) for x, y in shuffled])
+              for _ in range(2)]
+    for order in passes:
+        assert sorted(order[:, 1].tolist()) == list(range(rows))
+        np.testing.assert_array_equal(order[:, 0], order[:, 1])
+    assert not np.array_equal(passes[0], passes[1])
+    assert shuffled.options().autotune.enabled is False
+    assert isinstance(shuffled, tf.data.Dataset)
 
 
 def test_latents_come_from_the_carried_seed_generator():

@@ -5,7 +5,9 @@ import tensorflow as tf
 from keras import ops
 
 from keras_gans.backend import fused_adam
+from keras_gans.backend.tf_data import SMALL_ARRAYS_BYTES
 from keras_gans.backend.tf_data import no_autotune
+from keras_gans.backend.tf_data import small_array_dataset
 
 
 def value_and_grad(loss_fn, variables):
@@ -144,21 +146,26 @@ _ARRAY_ONLY = ("validation_split", "sample_weight", "class_weight", "steps_per_e
 
 
 def prepare_fit_input(x, y, batch_size, kwargs):
-    """Numpy arrays -> Keras's own tf.data pipeline for them (the same
-    batches and shuffling), with autotuning off (see `no_autotune`).
+    """Numpy arrays -> a tf.data pipeline with Keras's batches (partial last
+    batch included) and shuffling, with autotuning off (see `no_autotune`).
     Anything else is returned as given."""
     leaves = tf.nest.flatten((x, y))
+    shuffle = kwargs.get("shuffle", True)
     if (not all(leaf is None or isinstance(leaf, np.ndarray) for leaf in leaves)
-            or any(kwargs.get(key) is not None for key in _ARRAY_ONLY)):
+            or any(kwargs.get(key) is not None for key in _ARRAY_ONLY)
+            or shuffle not in (True, False)):
         return x, y, batch_size, kwargs
+    batch_size = batch_size or 32
+    # The dataset shuffles itself each epoch; Keras warns if asked to.
+    kwargs = dict(kwargs, shuffle=False)
+    data = (x,) if y is None else (x, y)  # the structure Keras's adapter yields
+    if sum(leaf.nbytes for leaf in leaves if leaf is not None) <= SMALL_ARRAYS_BYTES:
+        return small_array_dataset(data, batch_size, shuffle), None, None, kwargs
     try:
         from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
     except ImportError:  # another Keras layout: its own pipeline, unchanged
-        return x, y, batch_size, kwargs
-    adapter = ArrayDataAdapter(x, y, batch_size=batch_size or 32,
-                               shuffle=kwargs.get("shuffle", True))
-    # The dataset shuffles itself each epoch; Keras warns if asked to.
-    kwargs = dict(kwargs, shuffle=False)
+        return x, y, batch_size, dict(kwargs, shuffle=shuffle)
+    adapter = ArrayDataAdapter(x, y, batch_size=batch_size, shuffle=shuffle)
     # Keras's array path knows its step count; the dataset alone does not
     # (unknown cardinality makes Keras run one step past the end).
     dataset = adapter.get_tf_dataset().apply(
