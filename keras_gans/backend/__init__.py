@@ -42,8 +42,9 @@ offers a narrow interface, implemented once per backend:
   variables; the outputs, or None where the backend has no such kernel (TF
   and JAX fuse Keras's element-wise version themselves).
 - `prepare_fit_input(x, y, batch_size, fit_kwargs)`: the input `fit()`
-  iterates, in the backend's fastest form (TF: numpy arrays through
-  Keras's own tf.data pipeline with autotuning off); unchanged elsewhere.
+  iterates, and its `validation_data`, in the backend's fastest form (TF:
+  numpy arrays through a tf.data pipeline with Keras's batches, autotuning
+  off); unchanged elsewhere.
 - `call_network(network, inputs, training)`: `network(inputs,
   training=training)` inside a train step; torch skips `Layer.__call__`'s
   per-layer bookkeeping for built graph networks (eager torch pays it on

@@ -146,28 +146,54 @@ _ARRAY_ONLY = ("validation_split", "sample_weight", "class_weight", "steps_per_e
 
 
 def prepare_fit_input(x, y, batch_size, kwargs):
-    """Numpy arrays -> a tf.data pipeline with Keras's batches (partial last
-    batch included) and shuffling, with autotuning off (see `no_autotune`).
-    Anything else is returned as given."""
-    leaves = tf.nest.flatten((x, y))
+    """Numpy arrays (the training data and `validation_data`) -> tf.data
+    pipelines with Keras's batches (partial last batch included) and
+    shuffling, with autotuning off (see `no_autotune`). Anything else is
+    returned as given."""
+    kwargs = dict(kwargs)
+    validation = _validation_dataset(kwargs, batch_size)
+    if validation is not None:
+        kwargs["validation_data"] = validation
+        kwargs.pop("validation_batch_size", None)
     shuffle = kwargs.get("shuffle", True)
-    if (not all(leaf is None or isinstance(leaf, np.ndarray) for leaf in leaves)
-            or any(kwargs.get(key) is not None for key in _ARRAY_ONLY)
-            or shuffle not in (True, False)):
+    if any(kwargs.get(key) is not None for key in _ARRAY_ONLY) or shuffle not in (True, False):
         return x, y, batch_size, kwargs
-    batch_size = batch_size or 32
+    dataset = array_dataset((x,) if y is None else (x, y), batch_size or 32, shuffle)
+    if dataset is None:
+        return x, y, batch_size, kwargs
     # The dataset shuffles itself each epoch; Keras warns if asked to.
-    kwargs = dict(kwargs, shuffle=False)
-    data = (x,) if y is None else (x, y)  # the structure Keras's adapter yields
-    if sum(leaf.nbytes for leaf in leaves if leaf is not None) <= SMALL_ARRAYS_BYTES:
-        return small_array_dataset(data, batch_size, shuffle), None, None, kwargs
+    return dataset, None, None, dict(kwargs, shuffle=False)
+
+
+def _validation_dataset(kwargs, batch_size):
+    """`validation_data` as Keras unpacks it ((x,), (x, y)), as a dataset;
+    None if it is no array data (or has sample weights)."""
+    data = kwargs.get("validation_data")
+    if data is None:
+        return None
+    data = tuple(data) if isinstance(data, (tuple, list)) else (data,)
+    if len(data) == 2 and data[1] is None:
+        data = data[:1]
+    if len(data) > 2:
+        return None
+    size = kwargs.get("validation_batch_size") or batch_size or 32
+    return array_dataset(data, size, shuffle=False)
+
+
+def array_dataset(data, batch_size, shuffle):
+    """`(x,)` or `(x, y)` numpy arrays as the dataset Keras's array path
+    would iterate; None for anything else."""
+    if not all(isinstance(leaf, np.ndarray) for leaf in tf.nest.flatten(data)):
+        return None
+    if sum(leaf.nbytes for leaf in tf.nest.flatten(data)) <= SMALL_ARRAYS_BYTES:
+        return small_array_dataset(data, batch_size, shuffle)
     try:
         from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
     except ImportError:  # another Keras layout: its own pipeline, unchanged
-        return x, y, batch_size, dict(kwargs, shuffle=shuffle)
-    adapter = ArrayDataAdapter(x, y, batch_size=batch_size, shuffle=shuffle)
+        return None
+    adapter = ArrayDataAdapter(*data, batch_size=batch_size, shuffle=shuffle)
     # Keras's array path knows its step count; the dataset alone does not
     # (unknown cardinality makes Keras run one step past the end).
     dataset = adapter.get_tf_dataset().apply(
         tf.data.experimental.assert_cardinality(adapter.num_batches))
-    return no_autotune(dataset), None, None, kwargs
+    return no_autotune(dataset)
