@@ -164,7 +164,7 @@ def test_validation_arrays_get_the_same_pipeline_on_tf():
     from keras_gans.backend.tensorflow_impl import prepare_fit_input
 
     images, labels = noise_images(40), np.arange(40, dtype="int32")
-    for validation, batches in [(images, [(images[:16],), (images[16:32],), (images[32:],)]),
+    for validation, batches in [(images, [images[:16], images[16:32], images[32:]]),
                                 ((images, labels), [(images[:16], labels[:16]),
                                                     (images[16:32], labels[16:32]),
                                                     (images[32:], labels[32:])])]:
@@ -175,8 +175,7 @@ def test_validation_arrays_get_the_same_pipeline_on_tf():
         got = list(dataset.as_numpy_iterator())
         assert len(got) == len(batches)
         for ours, expected in zip(got, batches):
-            for a, b in zip(ours, expected, strict=True):
-                np.testing.assert_array_equal(a, b)
+            keras.tree.map_structure(np.testing.assert_array_equal, ours, expected)
     weighted = (images, labels, np.ones(40, "float32"))  # Keras's own path
     _, _, _, kwargs = prepare_fit_input(images, None, 16, {"validation_data": weighted})
     assert kwargs["validation_data"] is weighted
@@ -189,16 +188,20 @@ def test_small_array_pipeline_gives_keras_batches(rows):
 
     from keras_gans.backend.tf_data import small_array_dataset
 
-    images = np.arange(rows, dtype="float32").reshape(rows, 1, 1, 1)
+    from keras_gans.backend.tensorflow_impl import array_dataset
+
+    images = np.arange(rows, dtype="float64").reshape(rows, 1, 1, 1)
     labels = np.arange(rows, dtype="int32")
-    keras_ds = ArrayDataAdapter(images, labels, batch_size=16, shuffle=False).get_tf_dataset()
-    ours = small_array_dataset((images, labels), 16, shuffle=False)
-    # The same structure, static batch shapes where Keras's are static, and
-    # the same batches in order without shuffling.
-    assert ours.element_spec == keras_ds.element_spec
-    for (a_x, a_y), (b_x, b_y) in zip(ours, keras_ds, strict=True):
-        np.testing.assert_array_equal(a_x, b_x)
-        np.testing.assert_array_equal(a_y, b_y)
+    # An image array alone, image/label pairs, and pairs given as a list
+    # (Keras reads lists as tuples; tf.data would stack them): the same
+    # element structure, dtypes (floats become floatx), static batch shapes
+    # where Keras's are static, and the same batches in order.
+    for x, y in [(images, None), (images, labels), ([images, labels], None)]:
+        keras_ds = ArrayDataAdapter(x, y, batch_size=16, shuffle=False).get_tf_dataset()
+        ours = array_dataset(x, y, 16, shuffle=False)
+        assert ours.element_spec == keras_ds.element_spec
+        for a, b in zip(ours, keras_ds, strict=True):
+            keras.tree.map_structure(np.testing.assert_array_equal, a, b)
     # Shuffled: every pass is a new permutation that keeps the pairs.
     shuffled = small_array_dataset((images, labels), 16, shuffle=True)
     passes = [np.concatenate([np.stack([x.numpy().ravel(), y.numpy()], 1) for x, y in shuffled])

@@ -6,6 +6,7 @@ import pytest
 from helpers import LATENT
 from helpers import compiled_tiny_dcgan
 from helpers import noise_images
+from helpers import tiny_dcgan
 
 from keras_gans.models import BEGAN
 from keras_gans.models import CGAN
@@ -27,24 +28,59 @@ def assert_unchanged(before, model):
     assert not changed, [model.weights[i].path for i in changed]
 
 
-def test_evaluate_gives_the_first_steps_discriminator_loss_and_changes_nothing():
+def optimizer_state(model):
+    return [keras.ops.convert_to_numpy(v).copy() for v in model.optimizer.variables]
+
+
+def test_evaluate_gives_a_training_steps_losses_and_changes_nothing():
     images = noise_images(16)
     evaluated = compiled_tiny_dcgan(ema_decay=0.9)
-    trained = compiled_tiny_dcgan(ema_decay=0.9)
-    trained.set_weights(evaluated.get_weights())
-    before = all_weights(evaluated)
+    # A twin whose updates move nothing (SGD at rate 0) logs the losses at
+    # the starting weights from the same latents (same seed state): what
+    # evaluate() must report, the generator's loss included.
+    frozen = tiny_dcgan(ema_decay=0.9)
+    frozen.compile(d_optimizer=keras.optimizers.SGD(0.0), g_optimizer=keras.optimizers.SGD(0.0))
+    frozen.set_weights(evaluated.get_weights())
+    before, slots = all_weights(evaluated), optimizer_state(evaluated)
 
     result = evaluated.evaluate(images, batch_size=16, verbose=0, return_dict=True)
 
-    # Every weight stays: BatchNorm statistics, the EMA copy, both networks.
+    # Every weight stays (BatchNorm statistics, the EMA copy, both
+    # networks), and so does the optimizers' state (moments, step counts).
     assert_unchanged(before, evaluated)
-    assert int(evaluated.optimizer.iterations) == 0
-    # A training step logs its discriminator loss before updating, from the
-    # same latents (same seed state): evaluate() must compute that loss.
-    history = trained.fit(images, batch_size=16, epochs=1, shuffle=False, verbose=0)
-    np.testing.assert_allclose(result["d_loss"], history.history["d_loss"][0], rtol=1e-5)
-    assert np.isfinite(result["g_loss"])
-    assert not np.array_equal(all_weights(trained)[0], before[0])
+    for a, b in zip(slots, optimizer_state(evaluated), strict=True):
+        np.testing.assert_array_equal(a, b)
+    history = frozen.fit(images, batch_size=16, epochs=1, shuffle=False, verbose=0).history
+    for name in ("d_loss", "g_loss"):
+        np.testing.assert_allclose(result[name], history[name][0], rtol=1e-5)
+
+
+def test_validation_does_not_change_the_training_run():
+    # evaluate() rewinds the seed generators it draws latents from.
+    images, held_out = noise_images(32), noise_images(16, seed=1)
+    runs, start = [], None
+    for validation in (None, held_out):
+        gan = compiled_tiny_dcgan()
+        start = start or gan.get_weights()
+        gan.set_weights(start)
+        gan.fit(images, batch_size=16, epochs=2, shuffle=False, validation_data=validation,
+                verbose=0)
+        runs.append(all_weights(gan) + [keras.ops.convert_to_numpy(gan.seed_generator.state)])
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_a_failed_evaluate_keeps_the_weights():
+    # Keras's JAX trainer detaches the variables while it evaluates.
+    gan = CGAN(num_classes=3, image_shape=(28, 28, 1), **TINY)
+    gan.compile()
+    before = all_weights(gan)
+    with pytest.raises(ValueError):
+        gan.evaluate(noise_images(16), batch_size=8, verbose=0)  # no labels
+    assert_unchanged(before, gan)
+    labels = np.arange(16, dtype="int32") % 3
+    assert np.isfinite(gan.evaluate(noise_images(16), labels, batch_size=8, verbose=0,
+                                    return_dict=True)["d_loss"])
 
 
 @pytest.mark.parametrize("cls", [WGAN, WGANGP, BEGAN], ids=lambda c: c.__name__)
@@ -102,4 +138,16 @@ def test_bad_validation_data_is_refused_before_any_step():
     bad[3, 0, 0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN.*index 3"):
         gan.fit(noise_images(16), batch_size=8, validation_data=bad, verbose=0)
+    with pytest.raises(ValueError, match="NaN.*index 3"):
+        gan.evaluate(bad, batch_size=8, verbose=0)
     assert int(gan.optimizer.iterations) == 0
+    cgan = CGAN(num_classes=3, image_shape=(28, 28, 1), **TINY)
+    cgan.compile()
+    labels = np.zeros(16, "int32")
+    with pytest.raises(ValueError, match=r"validation_data=\(images, labels\)"):
+        cgan.fit(noise_images(16), labels, batch_size=8, validation_data=noise_images(16),
+                 verbose=0)
+    with pytest.raises(ValueError):
+        cgan.fit(noise_images(16), labels, batch_size=8, verbose=0,
+                 validation_data=(noise_images(16), labels + 5))  # ids out of range
+    assert int(cgan.optimizer.iterations) == 0

@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_gans.backend import fused_adam
 from keras_gans.backend.tf_data import SMALL_ARRAYS_BYTES
+from keras_gans.backend.tf_data import SMALL_ARRAYS_ROWS
 from keras_gans.backend.tf_data import no_autotune
 from keras_gans.backend.tf_data import small_array_dataset
 
@@ -158,40 +159,51 @@ def prepare_fit_input(x, y, batch_size, kwargs):
     shuffle = kwargs.get("shuffle", True)
     if any(kwargs.get(key) is not None for key in _ARRAY_ONLY) or shuffle not in (True, False):
         return x, y, batch_size, kwargs
-    dataset = array_dataset((x,) if y is None else (x, y), batch_size or 32, shuffle)
+    dataset = array_dataset(x, y, batch_size or 32, shuffle)
     if dataset is None:
         return x, y, batch_size, kwargs
     # The dataset shuffles itself each epoch; Keras warns if asked to.
     return dataset, None, None, dict(kwargs, shuffle=False)
 
 
+def _floatx(array):
+    # Keras's array adapter casts every float array to floatx.
+    if np.issubdtype(array.dtype, np.floating) and array.dtype != keras.config.floatx():
+        return array.astype(keras.config.floatx())
+    return array
+
+
 def _validation_dataset(kwargs, batch_size):
-    """`validation_data` as Keras unpacks it ((x,), (x, y)), as a dataset;
-    None if it is no array data (or has sample weights)."""
+    """`validation_data` unpacked as Keras does (`x`, `(x,)` or `(x, y)`),
+    as a dataset; None if it is no array data, has sample weights, or
+    `validation_steps` is to set the batch size (Keras's path)."""
     data = kwargs.get("validation_data")
-    if data is None:
+    if data is None or kwargs.get("validation_steps") is not None:
         return None
     data = tuple(data) if isinstance(data, (tuple, list)) else (data,)
-    if len(data) == 2 and data[1] is None:
-        data = data[:1]
-    if len(data) > 2:
+    if len(data) > 2 or (len(data) == 2 and data[1] is None):
         return None
     size = kwargs.get("validation_batch_size") or batch_size or 32
-    return array_dataset(data, size, shuffle=False)
+    return array_dataset(data[0], data[1] if len(data) == 2 else None, size, shuffle=False)
 
 
-def array_dataset(data, batch_size, shuffle):
-    """`(x,)` or `(x, y)` numpy arrays as the dataset Keras's array path
-    would iterate; None for anything else."""
-    if not all(isinstance(leaf, np.ndarray) for leaf in tf.nest.flatten(data)):
+def array_dataset(x, y, batch_size, shuffle):
+    """Numpy `x` (and `y`) as the dataset Keras's array path would iterate
+    (elements packed as `keras.utils.pack_x_y_sample_weight` packs them,
+    lists as tuples, floats as floatx); None for anything else."""
+    leaves = [leaf for leaf in tf.nest.flatten((x, y)) if leaf is not None]
+    if not all(isinstance(leaf, np.ndarray) for leaf in leaves):
         return None
-    if sum(leaf.nbytes for leaf in tf.nest.flatten(data)) <= SMALL_ARRAYS_BYTES:
+    if (sum(leaf.nbytes for leaf in leaves) <= SMALL_ARRAYS_BYTES
+            and len(leaves[0]) <= SMALL_ARRAYS_ROWS):
+        data = keras.tree.map_structure(
+            _floatx, keras.tree.lists_to_tuples(keras.utils.pack_x_y_sample_weight(x, y)))
         return small_array_dataset(data, batch_size, shuffle)
     try:
         from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
     except ImportError:  # another Keras layout: its own pipeline, unchanged
         return None
-    adapter = ArrayDataAdapter(*data, batch_size=batch_size, shuffle=shuffle)
+    adapter = ArrayDataAdapter(x, y, batch_size=batch_size, shuffle=shuffle)
     # Keras's array path knows its step count; the dataset alone does not
     # (unknown cardinality makes Keras run one step past the end).
     dataset = adapter.get_tf_dataset().apply(

@@ -22,23 +22,24 @@ def no_autotune(dataset):
 # Arrays up to this size go through `small_array_dataset`: it has no
 # traced functions, so a fit() call builds and starts it in ~10 ms against
 # ~55 ms for Keras's array pipeline (~4% of a 20-step WGAN-GP fit() here).
-# Its shuffle buffer holds a second copy of the rows; larger arrays use
-# Keras's index-gather pipeline, which is also cheaper per epoch at 60,000
-# MNIST rows (~150 ms against ~300 ms).
+# Its shuffle buffer holds a second copy of the rows and shuffles row by
+# row; larger arrays use Keras's index-gather pipeline, which is cheaper
+# per epoch at 60,000 MNIST rows (~300 ms against ~460 ms).
 SMALL_ARRAYS_BYTES = 64 * 2**20
+SMALL_ARRAYS_ROWS = 16384
 
 
 def small_array_dataset(data, batch_size, shuffle):
-    """Batches of the rows of `data` (a structure of equal-length arrays),
-    the last one partial, in a new random order each pass if `shuffle`:
-    the batches Keras's own array pipeline gives (same structure, same
-    count), built without tracing a function.
+    """Batches of the rows of `data` (an array, or tuples of equal-length
+    arrays), the last one partial, in a new random order each pass if
+    `shuffle`: the batches Keras's own array pipeline gives (same count,
+    same static shapes), built without tracing a function.
 
     >>> import numpy as np
-    >>> ds = small_array_dataset((np.arange(10),), 4, shuffle=True)
-    >>> sorted(int(v) for (b,) in ds.as_numpy_iterator() for v in b)
+    >>> ds = small_array_dataset(np.arange(10), 4, shuffle=True)
+    >>> sorted(int(v) for b in ds.as_numpy_iterator() for v in b)
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
-    >>> [len(b) for (b,) in ds.as_numpy_iterator()]
+    >>> [len(b) for b in ds.as_numpy_iterator()]
     [4, 4, 2]
     """
     rows = len(tf.nest.flatten(data)[0])

@@ -8,6 +8,7 @@ gradients, optimizers, loss scaling and backend differences lives here and in
 `keras_gans.backend`.
 """
 import contextlib
+import threading
 
 import keras
 import numpy as np
@@ -206,13 +207,38 @@ class AdversarialModel(keras.Model):
         # applied: `update` only evaluates, and whatever else the step
         # writes (BatchNorm statistics, EMA copies, weight clipping, BEGAN's
         # k) is put back. Networks run as in training (batch statistics).
-        self._evaluating = True
-        try:
-            with _KeepValues(self.weights):
-                values = self.adversarial_step(data)
-        finally:
-            self._evaluating = False
+        with _evaluating(self), _KeepValues(self.weights):
+            values = self.adversarial_step(data)
         return self._record(values)
+
+    def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
+        """`keras.Model.evaluate`: the training step's losses on `x` at the
+        current weights (see `test_step`); `fit(validation_data=...)` reports
+        the same. Nothing changes: no update is applied, every weight the
+        step writes is put back, and the seed generators are rewound, so
+        validating does not change the training run's random draws.
+
+        >>> import numpy as np
+        >>> from keras_gans.models import DCGAN
+        >>> gan = DCGAN(image_shape=(8, 8, 1), latent_dim=4, base_filters=4, seed=0)
+        >>> gan.compile()
+        >>> images = np.zeros((16, 8, 8, 1), "float32")
+        >>> losses = gan.evaluate(images, batch_size=8, verbose=0, return_dict=True)
+        >>> sorted(losses)
+        ['d_loss', 'g_loss']
+        """
+        self._assert_compile_called("evaluate()")
+        if not kwargs.get("_use_cached_eval_dataset"):  # fit() checked its data
+            _check_array_input(x)
+        weights = {id(v) for v in self.weights}
+        seeds = [v for v in self.variables if id(v) not in weights]
+        saved = [keras.ops.convert_to_numpy(v.value) for v in seeds]
+        guard = backend.fit_guard(self)
+        with guard or contextlib.nullcontext():
+            result = super().evaluate(x, y, batch_size=batch_size, **kwargs)
+        for variable, value in zip(seeds, saved):
+            variable.assign(value)
+        return result
 
     def adversarial_step(self, data):
         raise NotImplementedError(
@@ -242,7 +268,7 @@ class AdversarialModel(keras.Model):
                 over the sets' trainable variables, `logs` (a dict of
                 scalars) is returned.
         """
-        if getattr(self, "_evaluating", False):
+        if id(self) in getattr(_EVALUATING, "models", ()):
             return loss_fn()[1]
         keys = (keys,) if isinstance(keys, str) else tuple(keys)
         variables = {key: self.set_variables(key) for key in keys}
@@ -339,8 +365,23 @@ def _check_array_input(x):
     return True
 
 
+# Models whose test step is being traced or run, per thread: MirroredStrategy
+# runs each replica's step in its own thread.
+_EVALUATING = threading.local()
+
+
+@contextlib.contextmanager
+def _evaluating(model):
+    models = _EVALUATING.__dict__.setdefault("models", set())
+    models.add(id(model))
+    try:
+        yield
+    finally:
+        models.discard(id(model))
+
+
 class _KeepValues:
-    """Restores `variables` on a normal exit: e.g. the BatchNorm statistics
+    """Restores `variables` on exit: e.g. the BatchNorm statistics
     (non-trainable weights) of networks that run forward in another set's
     update. Pass weights, not seed-generator states, so that random layers
     do not repeat their draws."""
@@ -353,6 +394,5 @@ class _KeepValues:
         return self
 
     def __exit__(self, *exc):
-        if exc[0] is None:
-            backend.assign_values(self.variables, self.saved)
+        backend.assign_values(self.variables, self.saved)
         return False

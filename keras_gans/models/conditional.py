@@ -133,6 +133,16 @@ class ConditionalMixin:
                 )
             check_label_array(labels, self.num_classes, n=len(images),
                               allow_unlabelled=self.allow_unlabelled)
+        validation = kwargs.get("validation_data")
+        if hasattr(validation, "shape") and hasattr(validation, "dtype"):
+            raise ValueError(
+                f"{type(self).__name__} is conditional: pass "
+                "validation_data=(images, labels)."
+            )
+        if (isinstance(validation, (tuple, list)) and len(validation) >= 2
+                and hasattr(validation[1], "shape") and hasattr(validation[0], "shape")):
+            check_label_array(validation[1], self.num_classes, n=len(validation[0]),
+                              allow_unlabelled=self.allow_unlabelled)
         return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
 
     def sample_labels(self, n, labels=None):
