@@ -63,7 +63,11 @@ def train(cls, n_critic, images, init=None):
         gan.set_weights(init)
     init = gan.get_weights()
     history = gan.fit(images, batch_size=BATCH, epochs=1, verbose=0, shuffle=False)
-    return init, gan.get_weights(), {{k: v[0] for k, v in history.history.items()}}
+    weights = gan.get_weights()
+    # The losses at the trained weights, on the same partition of rows.
+    evals = gan.evaluate(images, batch_size=BATCH, verbose=0, return_dict=True)
+    unchanged = all(np.array_equal(a, b) for a, b in zip(weights, gan.get_weights()))
+    return init, weights, {{k: v[0] for k, v in history.history.items()}}, evals, unchanged
 
 
 def one_device_order(images, n_critic):
@@ -82,13 +86,16 @@ one = {{name: train(cls, n, one_device_order(images, n)) for name, (cls, n) in R
 report = {{}}
 with two_devices():
     for name, (cls, n) in RUNS.items():
-        init, expected, logs = one[name]
-        _, weights, dist_logs = train(cls, n, images, init)
+        init, expected, logs, evals, _ = one[name]
+        _, weights, dist_logs, dist_evals, unchanged = train(cls, n, images, init)
         report[name] = {{
             "weights": max(float(np.max(np.abs(a - b)) / max(np.max(np.abs(a)), 1e-3))
                            for a, b in zip(expected, weights)),
             "moved": max(float(np.max(np.abs(a - b))) for a, b in zip(init, expected)),
             "logs": max(abs(logs[k] - dist_logs[k]) / max(abs(logs[k]), 1e-3) for k in logs),
+            "evaluate": max(abs(evals[k] - dist_evals[k]) / max(abs(evals[k]), 1e-3)
+                            for k in evals),
+            "evaluate_changed_nothing": unchanged,
             "log_names": sorted(dist_logs),
         }}
 print("REPORT" + json.dumps(report))
@@ -108,4 +115,6 @@ def test_two_devices_match_one_device(backend):
         assert diffs["moved"] > 1e-3, (name, diffs)  # the steps did train
         assert diffs["weights"] < 1e-4, (name, diffs)
         assert diffs["logs"] < 1e-4, (name, diffs)
+        assert diffs["evaluate"] < 1e-4, (name, diffs)
+        assert diffs["evaluate_changed_nothing"], (name, diffs)
     assert report["wgan_gp"]["log_names"] == ["d_loss", "g_loss", "gp"]
