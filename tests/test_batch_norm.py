@@ -48,13 +48,21 @@ def moving_statistics(layer_class, x):
     return [keras.ops.convert_to_numpy(v) for v in (layer.moving_mean, layer.moving_variance)]
 
 
+class _KeepingStatistics(BatchNormalization):
+    keeps_statistics = True  # as the core sets it in another set's update
+
+
+# Kept statistics (the other network set's forward pass): batch statistics
+# and their gradients as in training, the moving statistics left alone.
+@pytest.mark.parametrize("layer_class", [BatchNormalization, _KeepingStatistics],
+                         ids=["updating", "keeping"])
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("shape", SHAPES)
-def test_matches_keras_batch_normalization(shape, training):
+def test_matches_keras_batch_normalization(shape, training, layer_class):
     rng = np.random.default_rng(0)
     x = (rng.normal(size=shape) * 3 + 1).astype("float32")
     weights = rng.normal(size=shape).astype("float32")
-    ours = outputs_and_grads(BatchNormalization, x, weights, training)
+    ours = outputs_and_grads(layer_class, x, weights, training)
     reference = outputs_and_grads(keras.layers.BatchNormalization, x, weights, training)
     for name, a, b in zip(["outputs", "input grad", "gamma grad", "beta grad"], ours, reference):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4, err_msg=name)
@@ -70,6 +78,15 @@ def test_moving_statistics_follow_the_batch_moments(shape):
         mean, MOMENTUM * start["moving_mean"] + (1 - MOMENTUM) * x.mean(axes), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(  # Keras's moving variance takes the biased batch variance
         variance, MOMENTUM * start["moving_variance"] + (1 - MOMENTUM) * x.var(axes), rtol=1e-4)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_kept_statistics_stay(shape):
+    x = (np.random.default_rng(0).normal(size=shape) * 3 + 1).astype("float32")
+    start = initial_state(shape[-1])
+    for value, name in zip(moving_statistics(_KeepingStatistics, x),
+                           ("moving_mean", "moving_variance")):
+        np.testing.assert_array_equal(value, start[name])
 
 
 def test_sync_variant_and_config_round_trip():

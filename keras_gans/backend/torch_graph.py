@@ -359,9 +359,10 @@ def _batch_norm(layer, shape):
     def run(x, training=None):
         if training and layer.trainable:
             gamma, beta = (None if w is None else torch_variables.value(w) for w in weights)
+            moving = (None, None) if layer.keeps_statistics else (
+                layer.moving_mean, layer.moving_variance)
             outputs = torch_impl.batch_norm_training(
-                x, gamma, beta, layer.epsilon,
-                layer.moving_mean, layer.moving_variance, layer.momentum)
+                x, gamma, beta, layer.epsilon, *moving, layer.momentum)
             if outputs is not None:
                 return outputs
         return layer.call(x, training=training)

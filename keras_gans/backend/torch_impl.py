@@ -150,6 +150,8 @@ def batch_norm_training(inputs, gamma, beta, epsilon, moving_mean, moving_varian
     outputs = torch.nn.functional.batch_norm(
         view, mean, variance, gamma, beta, training=True, momentum=1.0, eps=epsilon
     )
+    if moving_mean is None:  # batch statistics only
+        return outputs if inputs.ndim == 2 else outputs.movedim(1, -1)
     with torch.no_grad():
         for moving, batch in ((moving_mean, mean), (moving_variance, variance * ((count - 1) / count))):
             value = torch_variables.value(moving)

@@ -17,6 +17,7 @@ from keras.src.saving.serialization_lib import SerializableDict
 
 from keras_gans import backend
 from keras_gans.core.optimizer import GANOptimizer
+from keras_gans.layers.batch_norm import BatchNormalization
 from keras_gans.utils.images import check_image_array
 
 
@@ -41,9 +42,10 @@ class AdversarialModel(keras.Model):
 
     Guarantees of `update(keys, loss_fn)`: only the variables of the sets in
     `keys` change; the non-trainable state (BatchNorm statistics) of the
-    other sets' networks is restored after their forward passes, so a
-    discriminator update leaves every generator weight bit-unchanged and
-    vice versa.
+    other sets' networks is left as it was (keras-gans BatchNormalization
+    skips its moving-statistics update, anything else is restored after the
+    forward passes), so a discriminator update leaves every generator
+    weight bit-unchanged and vice versa.
 
     Example (a two-network model trained by matching means):
 
@@ -282,8 +284,7 @@ class AdversarialModel(keras.Model):
             loss = backend.scale_loss_for_distribution(ops.cast(loss, "float32"))
             return self.optimizer.scale_loss(loss, lead), logs
 
-        others = self._other_networks(keys)
-        with _KeepValues([v for net in others for v in net.non_trainable_weights]):
+        with _KeepStatistics(self._other_networks(keys)):
             (_, logs), grads = backend.value_and_grad(scaled_loss, flat)
         start = 0
         for key in keys:
@@ -378,6 +379,34 @@ def _evaluating(model):
         yield
     finally:
         models.discard(id(model))
+
+
+class _KeepStatistics:
+    """Leaves the non-trainable state of `networks` (BatchNorm statistics)
+    as it is while they run forward in another set's update: keras-gans
+    BatchNormalization layers skip their moving-statistics update; any other
+    non-trainable weight is restored afterwards (`_KeepValues`)."""
+
+    def __init__(self, networks):
+        self.layers = [
+            layer for net in networks for layer in net._flatten_layers()
+            if isinstance(layer, BatchNormalization) and not layer.renorm
+        ]
+        skipped = {id(v) for layer in self.layers
+                   for v in (layer.moving_mean, layer.moving_variance)}
+        self.restore = _KeepValues([v for net in networks for v in net.non_trainable_weights
+                                    if id(v) not in skipped])
+
+    def __enter__(self):
+        for layer in self.layers:
+            layer.keeps_statistics = True
+        self.restore.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        for layer in self.layers:
+            layer.keeps_statistics = False
+        return self.restore.__exit__(*exc)
 
 
 class _KeepValues:

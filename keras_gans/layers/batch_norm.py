@@ -25,7 +25,15 @@ class BatchNormalization(keras.layers.BatchNormalization):
     [1.5, 2.0]
     """
 
+    # Set by the training core while the layer's network runs forward in
+    # another network set's update: training-mode outputs (batch
+    # statistics) without moving the moving statistics, instead of moving
+    # them and restoring them afterwards.
+    keeps_statistics = False
+
     def call(self, inputs, training=None, mask=None):
+        if training and self.trainable and self.keeps_statistics and not self.renorm:
+            return self._normalize_with_batch_statistics(inputs, mask)
         last_axis = self.axis in (-1, len(inputs.shape) - 1)
         if not (training and self.trainable and last_axis) or (
                 mask is not None or self.renorm or self.synchronized):
@@ -38,6 +46,22 @@ class BatchNormalization(keras.layers.BatchNormalization):
                                               self.moving_variance, self.momentum)
         if outputs is None:
             return super().call(inputs, training=training, mask=mask)
+        return ops.cast(outputs, self.compute_dtype)
+
+    def _normalize_with_batch_statistics(self, inputs, mask):
+        compute_dtype = keras.backend.result_type(inputs.dtype, "float32")
+        x = ops.cast(inputs, compute_dtype)
+        gamma = ops.cast(self.gamma, compute_dtype) if self.scale else None
+        beta = ops.cast(self.beta, compute_dtype) if self.center else None
+        last_axis = self.axis in (-1, len(inputs.shape) - 1)
+        outputs = None
+        if last_axis and mask is None and not self.synchronized:
+            outputs = backend.batch_norm_training(x, gamma, beta, self.epsilon, None, None,
+                                                  self.momentum)
+        if outputs is None:
+            mean, variance = self._moments(x, mask)
+            outputs = ops.batch_normalization(x, mean, variance, axis=self.axis, offset=beta,
+                                              scale=gamma, epsilon=self.epsilon)
         return ops.cast(outputs, self.compute_dtype)
 
 
