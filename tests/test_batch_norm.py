@@ -89,6 +89,24 @@ def test_kept_statistics_stay(shape):
         np.testing.assert_array_equal(value, start[name])
 
 
+def test_keeping_statistics_nests_and_is_per_thread():
+    import threading
+
+    from keras_gans.layers.batch_norm import keeping_statistics
+
+    layer = built(BatchNormalization, (4, 3))
+    with keeping_statistics([layer]):
+        with keeping_statistics([layer]):
+            assert layer.keeps_statistics
+        assert layer.keeps_statistics  # the inner exit leaves the outer on
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(layer.keeps_statistics))
+        thread.start()
+        thread.join()
+        assert seen == [False]  # another replica's thread is not affected
+    assert not layer.keeps_statistics
+
+
 def test_sync_variant_and_config_round_trip():
     assert isinstance(SyncBatchNormalization(name="bn"), BatchNormalization)
     x = np.random.default_rng(0).normal(size=(4, 3, 3, 2)).astype("float32")

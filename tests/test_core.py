@@ -86,6 +86,28 @@ def test_an_update_leaves_the_other_network_bit_unchanged(only):
     assert int(gan.optimizer.iterations) == 2
 
 
+class _CriticOnly(GAN):
+    def adversarial_step(self, data):
+        real, labels = self.split_batch(data)
+        return self.discriminator_step(real, labels)
+
+
+def test_keras_batch_norm_in_the_other_network_is_restored():
+    # Keras's own BatchNormalization does not skip its update: the core
+    # restores its statistics instead.
+    g = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8),
+                          keras.layers.BatchNormalization(momentum=0.5),
+                          keras.layers.Reshape((2, 2, 2))])
+    d = keras.Sequential([keras.Input((2, 2, 2)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    gan = _CriticOnly(g, d, seed=0)
+    gan.compile()
+    before = weights_of(g)
+    gan.fit(noise_images(16, (2, 2, 2)), batch_size=8, epochs=1, verbose=0)
+    for a, b in zip(before, weights_of(g), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert int(gan.optimizer["d"].iterations) == 2
+
+
 def test_learning_rate_callback_reaches_both_optimizers():
     gan = compiled_tiny_dcgan(d_lr=4e-4, g_lr=1e-4)
     halve = keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5)

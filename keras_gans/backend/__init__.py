@@ -39,8 +39,9 @@ offers a narrow interface, implemented once per backend:
 - `batch_norm_training(x, gamma, beta, epsilon, moving_mean,
   moving_variance, momentum)`: training-mode BatchNormalization over all
   axes but the last with a fused kernel, updating the two moving-statistics
-  variables; the outputs, or None where the backend has no such kernel (TF
-  and JAX fuse Keras's element-wise version themselves).
+  variables (unless they are None); the outputs, or None where the backend
+  has no such kernel (TF and JAX fuse Keras's element-wise version
+  themselves).
 - `prepare_fit_input(x, y, batch_size, fit_kwargs)`: the input `fit()`
   iterates, and its `validation_data`, in the backend's fastest form (TF:
   numpy arrays through a tf.data pipeline with Keras's batches, autotuning

@@ -130,8 +130,9 @@ def batch_norm_training(inputs, gamma, beta, epsilon, moving_mean, moving_varian
 
     Returns the outputs and moves the Keras variables `moving_mean` and
     `moving_variance` towards the batch statistics (biased variance, as
-    Keras's moments) by `momentum`, or returns None where torch's kernel
-    does not apply (one value per channel). Keras's torch version
+    Keras's moments) by `momentum` (not when they are None: batch
+    statistics only), or returns None where torch's kernel does not apply
+    (one value per channel). Keras's torch version
     normalizes with separate element-wise ops and reductions; torch's fused
     kernel does the forward and backward in one pass each (~2x faster on a
     DCGAN feature map), and the moving update is two in-place ops instead

@@ -18,6 +18,7 @@ from keras.src.saving.serialization_lib import SerializableDict
 from keras_gans import backend
 from keras_gans.core.optimizer import GANOptimizer
 from keras_gans.layers.batch_norm import BatchNormalization
+from keras_gans.layers.batch_norm import keeping_statistics
 from keras_gans.utils.images import check_image_array
 
 
@@ -43,9 +44,10 @@ class AdversarialModel(keras.Model):
     Guarantees of `update(keys, loss_fn)`: only the variables of the sets in
     `keys` change; the non-trainable state (BatchNorm statistics) of the
     other sets' networks is left as it was (keras-gans BatchNormalization
-    skips its moving-statistics update, anything else is restored after the
-    forward passes), so a discriminator update leaves every generator
-    weight bit-unchanged and vice versa.
+    skips its moving-statistics update; anything else, renorm layers and
+    Keras's own BatchNormalization included, is restored after the forward
+    passes), so a discriminator update leaves every generator weight
+    bit-unchanged and vice versa.
 
     Example (a two-network model trained by matching means):
 
@@ -384,28 +386,28 @@ def _evaluating(model):
 class _KeepStatistics:
     """Leaves the non-trainable state of `networks` (BatchNorm statistics)
     as it is while they run forward in another set's update: keras-gans
-    BatchNormalization layers skip their moving-statistics update; any other
-    non-trainable weight is restored afterwards (`_KeepValues`)."""
+    BatchNormalization layers skip their moving-statistics update
+    (`keeping_statistics`); any other non-trainable weight (Keras's own
+    BatchNormalization, subclasses with their own `call`, renorm) is
+    restored afterwards (`_KeepValues`)."""
 
     def __init__(self, networks):
-        self.layers = [
+        layers = [
             layer for net in networks for layer in net._flatten_layers()
-            if isinstance(layer, BatchNormalization) and not layer.renorm
+            if type(layer).call is BatchNormalization.call and not layer.renorm
         ]
-        skipped = {id(v) for layer in self.layers
-                   for v in (layer.moving_mean, layer.moving_variance)}
+        skipped = {id(v) for layer in layers for v in (layer.moving_mean, layer.moving_variance)}
         self.restore = _KeepValues([v for net in networks for v in net.non_trainable_weights
                                     if id(v) not in skipped])
+        self.keeping = keeping_statistics(layers)
 
     def __enter__(self):
-        for layer in self.layers:
-            layer.keeps_statistics = True
-        self.restore.__enter__()
+        self.restore.__enter__()  # copies first: a failed copy sets no flag
+        self.keeping.__enter__()
         return self
 
     def __exit__(self, *exc):
-        for layer in self.layers:
-            layer.keeps_statistics = False
+        self.keeping.__exit__(*exc)
         return self.restore.__exit__(*exc)
 
 

@@ -1,9 +1,36 @@
 """BatchNormalization with a fused training kernel, and its global-batch
 variant for data-parallel training."""
+import collections
+import contextlib
+import threading
+
 import keras
 from keras import ops
 
 from keras_gans import backend
+
+# Ids of the layers keeping their statistics, per thread (MirroredStrategy
+# runs each replica's step in its own thread), counted (contexts nest).
+_KEEPING = threading.local()
+
+
+@contextlib.contextmanager
+def keeping_statistics(layers):
+    """Inside, the keras-gans `BatchNormalization` layers in `layers`
+    normalize with batch statistics in training mode without moving their
+    moving statistics: the training core uses it while a network runs
+    forward in another network set's update. `renorm` layers are not
+    covered (they always update)."""
+    kept = _KEEPING.__dict__.setdefault("ids", collections.Counter())
+    ids = [id(layer) for layer in layers]
+    kept.update(ids)
+    try:
+        yield
+    finally:
+        kept.subtract(ids)
+        for key in ids:
+            if kept[key] <= 0:
+                del kept[key]
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -25,11 +52,12 @@ class BatchNormalization(keras.layers.BatchNormalization):
     [1.5, 2.0]
     """
 
-    # Set by the training core while the layer's network runs forward in
-    # another network set's update: training-mode outputs (batch
-    # statistics) without moving the moving statistics, instead of moving
-    # them and restoring them afterwards.
-    keeps_statistics = False
+    @property
+    def keeps_statistics(self):
+        """Whether the layer is inside `keeping_statistics` in this thread:
+        training-mode outputs (batch statistics) without moving the moving
+        statistics, instead of moving them and restoring them afterwards."""
+        return id(self) in getattr(_KEEPING, "ids", ())
 
     def call(self, inputs, training=None, mask=None):
         if training and self.trainable and self.keeps_statistics and not self.renorm:
@@ -49,6 +77,11 @@ class BatchNormalization(keras.layers.BatchNormalization):
         return ops.cast(outputs, self.compute_dtype)
 
     def _normalize_with_batch_statistics(self, inputs, mask):
+        if mask is not None and len(mask.shape) != len(inputs.shape) - 1:
+            raise ValueError(  # Keras's check, which its `call` makes first
+                "The mask provided should be one dimension less than the inputs. "
+                f"Received: mask.shape={mask.shape}, inputs.shape={inputs.shape}"
+            )
         compute_dtype = keras.backend.result_type(inputs.dtype, "float32")
         x = ops.cast(inputs, compute_dtype)
         gamma = ops.cast(self.gamma, compute_dtype) if self.scale else None
