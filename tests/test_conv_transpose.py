@@ -56,15 +56,19 @@ def test_matches_keras_in_value_and_gradients(x_shape, k_shape, strides, padding
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-3)
 
 
-def test_layer_weights_load_into_keras_layer():
-    x = np.random.default_rng(1).normal(size=(2, 7, 7, 16)).astype("float32")
-    ours = Conv2DTranspose(8, 4, strides=2, padding="same")
-    theirs = keras.layers.Conv2DTranspose(8, 4, strides=2, padding="same")
+def assert_weights_load_into(theirs, ours, x):
+    """`ours`'s weights set on Keras's layer `theirs` give `ours`'s outputs."""
     ours.build(x.shape)
     theirs.build(x.shape)
     theirs.set_weights(ours.get_weights())
     np.testing.assert_allclose(keras.ops.convert_to_numpy(ours(x)),
                                keras.ops.convert_to_numpy(theirs(x)), rtol=1e-5, atol=1e-5)
+
+
+def test_layer_weights_load_into_keras_layer():
+    x = np.random.default_rng(1).normal(size=(2, 7, 7, 16)).astype("float32")
+    assert_weights_load_into(keras.layers.Conv2DTranspose(8, 4, strides=2, padding="same"),
+                             Conv2DTranspose(8, 4, strides=2, padding="same"), x)
 
 
 # `backend.conv` (behind `keras_gans.layers.Conv2D`): the same values and
@@ -114,12 +118,7 @@ def test_conv_matches_keras_to_second_order(x_shape, k_shape, strides, padding, 
 def test_conv_layer_weights_load_into_keras_layer_and_save(tmp_path):
     x = np.random.default_rng(1).normal(size=(2, 8, 8, 3)).astype("float32")
     ours = Conv2D(8, 4, strides=2, padding="same")
-    theirs = keras.layers.Conv2D(8, 4, strides=2, padding="same")
-    ours.build(x.shape)
-    theirs.build(x.shape)
-    theirs.set_weights(ours.get_weights())
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(ours(x)),
-                               keras.ops.convert_to_numpy(theirs(x)), rtol=1e-5, atol=1e-5)
+    assert_weights_load_into(keras.layers.Conv2D(8, 4, strides=2, padding="same"), ours, x)
     model = keras.Sequential([keras.Input((8, 8, 3)), ours])
     path = str(tmp_path / "conv.keras")
     model.save(path)

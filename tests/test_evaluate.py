@@ -7,6 +7,7 @@ from helpers import LATENT
 from helpers import compiled_tiny_dcgan
 from helpers import noise_images
 from helpers import tiny_dcgan
+from helpers import weights_of
 
 from keras_gans.models import BEGAN
 from keras_gans.models import CGAN
@@ -17,12 +18,8 @@ from keras_gans.models import SelfConditionedGAN
 TINY = dict(latent_dim=LATENT, base_filters=4, seed=0)
 
 
-def all_weights(model):
-    return [keras.ops.convert_to_numpy(w).copy() for w in model.weights]
-
-
 def assert_unchanged(before, model):
-    after = all_weights(model)
+    after = weights_of(model)
     assert len(before) == len(after)
     changed = [i for i, (a, b) in enumerate(zip(before, after)) if not np.array_equal(a, b)]
     assert not changed, [model.weights[i].path for i in changed]
@@ -41,7 +38,7 @@ def test_evaluate_gives_a_training_steps_losses_and_changes_nothing():
     frozen = tiny_dcgan(ema_decay=0.9)
     frozen.compile(d_optimizer=keras.optimizers.SGD(0.0), g_optimizer=keras.optimizers.SGD(0.0))
     frozen.set_weights(evaluated.get_weights())
-    before, slots = all_weights(evaluated), optimizer_state(evaluated)
+    before, slots = weights_of(evaluated), optimizer_state(evaluated)
 
     result = evaluated.evaluate(images, batch_size=16, verbose=0, return_dict=True)
 
@@ -65,7 +62,7 @@ def test_validation_does_not_change_the_training_run():
         gan.set_weights(start)
         gan.fit(images, batch_size=16, epochs=2, shuffle=False, validation_data=validation,
                 verbose=0)
-        runs.append(all_weights(gan) + [keras.ops.convert_to_numpy(gan.seed_generator.state)])
+        runs.append(weights_of(gan) + [keras.ops.convert_to_numpy(gan.seed_generator.state)])
     for a, b in zip(*runs, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
@@ -74,7 +71,7 @@ def test_a_failed_evaluate_keeps_the_weights():
     # Keras's JAX trainer detaches the variables while it evaluates.
     gan = CGAN(num_classes=3, image_shape=(28, 28, 1), **TINY)
     gan.compile()
-    before = all_weights(gan)
+    before = weights_of(gan)
     with pytest.raises(ValueError):
         gan.evaluate(noise_images(16), batch_size=8, verbose=0)  # no labels
     assert_unchanged(before, gan)
@@ -90,7 +87,7 @@ def test_evaluate_leaves_clipping_penalties_and_state_untouched(cls):
     gan = cls(image_shape=(28, 28, 1), **TINY)
     gan.compile()
     images = noise_images(20)
-    before = all_weights(gan)
+    before = weights_of(gan)
     result = gan.evaluate(images, batch_size=10, verbose=0, return_dict=True)
     assert_unchanged(before, gan)
     assert set(gan.tracked_metrics) <= set(result)

@@ -8,7 +8,6 @@ gradients, optimizers, loss scaling and backend differences lives here and in
 `keras_gans.backend`.
 """
 import contextlib
-import threading
 
 import keras
 import numpy as np
@@ -20,6 +19,8 @@ from keras_gans.core.optimizer import GANOptimizer
 from keras_gans.layers.batch_norm import BatchNormalization
 from keras_gans.layers.batch_norm import keeping_statistics
 from keras_gans.utils.images import check_image_array
+from keras_gans.utils.images import is_array
+from keras_gans.utils.marks import ThreadMarks
 
 
 def default_optimizer():
@@ -211,7 +212,7 @@ class AdversarialModel(keras.Model):
         # applied: `update` only evaluates, and whatever else the step
         # writes (BatchNorm statistics, EMA copies, weight clipping, BEGAN's
         # k) is put back. Networks run as in training (batch statistics).
-        with _evaluating(self), _KeepValues(self.weights):
+        with _EVALUATING.on([self]), _KeepValues(self.weights):
             values = self.adversarial_step(data)
         return self._record(values)
 
@@ -272,7 +273,7 @@ class AdversarialModel(keras.Model):
                 over the sets' trainable variables, `logs` (a dict of
                 scalars) is returned.
         """
-        if id(self) in getattr(_EVALUATING, "models", ()):
+        if self in _EVALUATING:
             return loss_fn()[1]
         keys = (keys,) if isinstance(keys, str) else tuple(keys)
         variables = {key: self.set_variables(key) for key in keys}
@@ -362,25 +363,14 @@ class AdversarialModel(keras.Model):
 def _check_array_input(x):
     """Checks array input; returns False for datasets (checked per batch)."""
     first = x[0] if isinstance(x, (tuple, list)) and x else x
-    if not (hasattr(first, "shape") and hasattr(first, "dtype")):
+    if not is_array(first):
         return False
     check_image_array(np.asarray(first), "fit()")
     return True
 
 
-# Models whose test step is being traced or run, per thread: MirroredStrategy
-# runs each replica's step in its own thread.
-_EVALUATING = threading.local()
-
-
-@contextlib.contextmanager
-def _evaluating(model):
-    models = _EVALUATING.__dict__.setdefault("models", set())
-    models.add(id(model))
-    try:
-        yield
-    finally:
-        models.discard(id(model))
+# Models whose test step is being traced or run, per thread.
+_EVALUATING = ThreadMarks()
 
 
 class _KeepStatistics:

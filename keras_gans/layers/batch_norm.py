@@ -1,36 +1,22 @@
 """BatchNormalization with a fused training kernel, and its global-batch
 variant for data-parallel training."""
-import collections
-import contextlib
-import threading
-
 import keras
 from keras import ops
 
 from keras_gans import backend
+from keras_gans.utils.marks import ThreadMarks
 
-# Ids of the layers keeping their statistics, per thread (MirroredStrategy
-# runs each replica's step in its own thread), counted (contexts nest).
-_KEEPING = threading.local()
+# The layers keeping their statistics, per thread, nesting.
+_KEEPING = ThreadMarks()
 
 
-@contextlib.contextmanager
 def keeping_statistics(layers):
-    """Inside, the keras-gans `BatchNormalization` layers in `layers`
-    normalize with batch statistics in training mode without moving their
-    moving statistics: the training core uses it while a network runs
-    forward in another network set's update. `renorm` layers are not
-    covered (they always update)."""
-    kept = _KEEPING.__dict__.setdefault("ids", collections.Counter())
-    ids = [id(layer) for layer in layers]
-    kept.update(ids)
-    try:
-        yield
-    finally:
-        kept.subtract(ids)
-        for key in ids:
-            if kept[key] <= 0:
-                del kept[key]
+    """A context inside which the keras-gans `BatchNormalization` layers in
+    `layers` normalize with batch statistics in training mode without
+    moving their moving statistics: the training core uses it while a
+    network runs forward in another network set's update. `renorm` layers
+    are not covered (they always update)."""
+    return _KEEPING.on(layers)
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -57,26 +43,16 @@ class BatchNormalization(keras.layers.BatchNormalization):
         """Whether the layer is inside `keeping_statistics` in this thread:
         training-mode outputs (batch statistics) without moving the moving
         statistics, instead of moving them and restoring them afterwards."""
-        return id(self) in getattr(_KEEPING, "ids", ())
+        return self in _KEEPING
 
     def call(self, inputs, training=None, mask=None):
-        if training and self.trainable and self.keeps_statistics and not self.renorm:
-            return self._normalize_with_batch_statistics(inputs, mask)
-        last_axis = self.axis in (-1, len(inputs.shape) - 1)
-        if not (training and self.trainable and last_axis) or (
-                mask is not None or self.renorm or self.synchronized):
+        if not (training and self.trainable) or self.renorm:
             return super().call(inputs, training=training, mask=mask)
-        compute_dtype = keras.backend.result_type(inputs.dtype, "float32")
-        x = ops.cast(inputs, compute_dtype)
-        gamma = ops.cast(self.gamma, compute_dtype) if self.scale else None
-        beta = ops.cast(self.beta, compute_dtype) if self.center else None
-        outputs = backend.batch_norm_training(x, gamma, beta, self.epsilon, self.moving_mean,
-                                              self.moving_variance, self.momentum)
-        if outputs is None:
+        keep = self.keeps_statistics
+        fused = (self.axis in (-1, len(inputs.shape) - 1) and mask is None
+                 and not self.synchronized)
+        if not (fused or keep):
             return super().call(inputs, training=training, mask=mask)
-        return ops.cast(outputs, self.compute_dtype)
-
-    def _normalize_with_batch_statistics(self, inputs, mask):
         if mask is not None and len(mask.shape) != len(inputs.shape) - 1:
             raise ValueError(  # Keras's check, which its `call` makes first
                 "The mask provided should be one dimension less than the inputs. "
@@ -86,12 +62,14 @@ class BatchNormalization(keras.layers.BatchNormalization):
         x = ops.cast(inputs, compute_dtype)
         gamma = ops.cast(self.gamma, compute_dtype) if self.scale else None
         beta = ops.cast(self.beta, compute_dtype) if self.center else None
-        last_axis = self.axis in (-1, len(inputs.shape) - 1)
         outputs = None
-        if last_axis and mask is None and not self.synchronized:
-            outputs = backend.batch_norm_training(x, gamma, beta, self.epsilon, None, None,
+        if fused:
+            moving = (None, None) if keep else (self.moving_mean, self.moving_variance)
+            outputs = backend.batch_norm_training(x, gamma, beta, self.epsilon, *moving,
                                                   self.momentum)
         if outputs is None:
+            if not keep:
+                return super().call(inputs, training=training, mask=mask)
             mean, variance = self._moments(x, mask)
             outputs = ops.batch_normalization(x, mean, variance, axis=self.axis, offset=beta,
                                               scale=gamma, epsilon=self.epsilon)

@@ -15,6 +15,7 @@ from keras_gans.networks.conditional import auxiliary_classifier_discriminator
 from keras_gans.networks.conditional import conditional_discriminator
 from keras_gans.networks.conditional import conditional_generator
 from keras_gans.networks.conditional import projection_discriminator
+from keras_gans.utils.images import is_array
 
 
 def class_crossentropy(labels, logits):
@@ -125,7 +126,7 @@ class ConditionalMixin:
         images, labels = x, y
         if isinstance(x, (tuple, list)) and len(x) == 2 and y is None:
             images, labels = x
-        if hasattr(images, "shape") and hasattr(images, "dtype"):
+        if is_array(images):
             if labels is None:
                 raise ValueError(
                     f"{type(self).__name__} is conditional: call "
@@ -134,13 +135,13 @@ class ConditionalMixin:
             check_label_array(labels, self.num_classes, n=len(images),
                               allow_unlabelled=self.allow_unlabelled)
         validation = kwargs.get("validation_data")
-        if hasattr(validation, "shape") and hasattr(validation, "dtype"):
+        if is_array(validation):
             raise ValueError(
                 f"{type(self).__name__} is conditional: pass "
                 "validation_data=(images, labels)."
             )
         if (isinstance(validation, (tuple, list)) and len(validation) >= 2
-                and hasattr(validation[1], "shape") and hasattr(validation[0], "shape")):
+                and is_array(validation[1]) and is_array(validation[0])):
             check_label_array(validation[1], self.num_classes, n=len(validation[0]),
                               allow_unlabelled=self.allow_unlabelled)
         return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)

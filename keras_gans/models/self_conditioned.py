@@ -18,6 +18,7 @@ import numpy as np
 
 from keras_gans.models.conditional import CGAN
 from keras_gans.utils import check_image_array
+from keras_gans.utils.images import is_array
 
 
 def kmeans(features, num_clusters, iterations=30, seed=0):
@@ -186,7 +187,7 @@ class SelfConditionedGAN(CGAN):
         """`fit(images)`: clusters the images (first time only) and trains
         on `(images, cluster ids)`. A dataset must yield `(images, ids)`
         from `assign_clusters`/`cluster`."""
-        if hasattr(x, "shape") and hasattr(x, "dtype"):
+        if is_array(x):
             if y is not None:
                 raise ValueError(
                     "SelfConditionedGAN learns without labels: call "
@@ -200,7 +201,7 @@ class SelfConditionedGAN(CGAN):
                 "call ids = gan.cluster(images) first and feed (images, ids)."
             )
         validation = kwargs.get("validation_data")
-        if hasattr(validation, "shape") and hasattr(validation, "dtype"):
+        if is_array(validation):
             # Validation images go to the clusters fitted on the training set.
             kwargs["validation_data"] = (validation, self.assign_clusters(validation))
         return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
@@ -208,7 +209,7 @@ class SelfConditionedGAN(CGAN):
     def evaluate(self, x=None, y=None, **kwargs):
         """`evaluate(images)`: the losses on the images assigned to the
         clusters found by `fit`."""
-        if hasattr(x, "shape") and hasattr(x, "dtype") and y is None:
+        if is_array(x) and y is None:
             if not self.clustered:
                 raise ValueError(
                     "This model has no clusters yet; call fit(images) before "

@@ -17,6 +17,16 @@ def to_uint8(images, value_range=(-1.0, 1.0)):
     return np.clip(np.round(scaled), 0, 255).astype("uint8")
 
 
+def is_array(value):
+    """Whether `value` is an array or tensor (has a shape and a dtype), as
+    opposed to a dataset, a generator or a list.
+
+    >>> is_array(np.zeros(3)), is_array([0.0, 1.0])
+    (True, False)
+    """
+    return hasattr(value, "shape") and hasattr(value, "dtype")
+
+
 def check_image_array(images, context):
     """Checks a numpy batch of images; returns it. Raises ValueError, naming
     `context`, for an empty batch, a non-float dtype or NaN/inf values.
