@@ -15,7 +15,17 @@ def keeping_statistics(layers):
     `layers` normalize with batch statistics in training mode without
     moving their moving statistics: the training core uses it while a
     network runs forward in another network set's update. `renorm` layers
-    are not covered (they always update)."""
+    are not covered (they always update).
+
+    >>> import numpy as np
+    >>> layer = BatchNormalization(momentum=0.5)
+    >>> x = np.arange(8, dtype="float32").reshape(4, 2)
+    >>> layer.build(x.shape)
+    >>> with keeping_statistics([layer]):
+    ...     y = layer(x, training=True)
+    >>> [float(v) for v in layer.moving_mean.numpy()]
+    [0.0, 0.0]
+    """
     return _KEEPING.on(layers)
 
 
