@@ -46,6 +46,10 @@ offers a narrow interface, implemented once per backend:
   iterates, and its `validation_data`, in the backend's fastest form (TF:
   numpy arrays through a tf.data pipeline with Keras's batches, autotuning
   off); unchanged elsewhere.
+- `fit_callbacks(model, x, y, batch_size, epochs, fit_kwargs)`: the
+  `fit()` arguments with its callbacks in the backend's cheapest form
+  (JAX: no per-batch dispatch when no callback has a batch hook, see
+  `epoch_callbacks`); unchanged elsewhere.
 - `call_network(network, inputs, training)`: `network(inputs,
   training=training)` inside a train step; torch skips `Layer.__call__`'s
   per-layer bookkeeping for built graph networks (eager torch pays it on
@@ -102,6 +106,8 @@ SYNCHRONIZES_BATCH_NORM = _impl.SYNCHRONIZES_BATCH_NORM
 batch_norm_training = getattr(_impl, "batch_norm_training", lambda *args: None)
 prepare_fit_input = getattr(_impl, "prepare_fit_input",
                             lambda x, y, batch_size, kwargs: (x, y, batch_size, kwargs))
+fit_callbacks = getattr(_impl, "fit_callbacks",
+                        lambda model, x, y, batch_size, epochs, kwargs: kwargs)
 call_network = getattr(_impl, "call_network",
                        lambda network, inputs, training: network(inputs, training=training))
 random_normal = getattr(_impl, "random_normal", keras.random.normal)

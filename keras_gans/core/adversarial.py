@@ -336,8 +336,13 @@ class AdversarialModel(keras.Model):
             kwargs.setdefault("shuffle", False)
         x, y, batch_size, kwargs = backend.prepare_fit_input(x, y, batch_size, kwargs)
         guard = backend.fit_guard(self)
+        given = kwargs.get("callbacks")
         if guard is not None:
-            kwargs["callbacks"] = list(kwargs.get("callbacks") or []) + [guard]
+            if isinstance(given, keras.callbacks.CallbackList):
+                given.callbacks.append(guard)  # removed below: the list is the user's
+            else:
+                kwargs["callbacks"] = list(given or []) + [guard]
+        kwargs = backend.fit_callbacks(self, x, y, batch_size, epochs, kwargs)
         try:
             with guard or contextlib.nullcontext():
                 return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
@@ -349,6 +354,9 @@ class AdversarialModel(keras.Model):
                 "fit() received no batch of data: the dataset is empty or "
                 "yields fewer batches than one step needs."
             ) from None
+        finally:
+            if guard is not None and isinstance(given, keras.callbacks.CallbackList):
+                given.callbacks.remove(guard)
 
     def _assert_compile_called(self, method_name=None):
         if not getattr(self, "compiled", False):
