@@ -48,6 +48,10 @@ class SampleGrid(keras.callbacks.Callback):
         self.scale = scale
         self._latents = None
         self.last_path = None
+        if not every_n_batches:
+            # No batch hook: lets JAX's fit() skip per-batch callback
+            # dispatch (keras_gans.backend.epoch_callbacks).
+            self.on_train_batch_end = keras.callbacks.Callback.on_train_batch_end.__get__(self)
 
     def _write(self, name):
         model = self.model

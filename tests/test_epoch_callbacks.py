@@ -4,16 +4,21 @@ History, params and weights as Keras's own callback list."""
 import keras
 import numpy as np
 import pytest
+from helpers import LATENT
 from helpers import compiled_tiny_dcgan
 from helpers import noise_images
 from helpers import weights_of
 from keras.src.callbacks import callback_list
 
 from keras_gans import backend
+from keras_gans.backend import epoch_callbacks
 from keras_gans.backend.epoch_callbacks import EpochCallbacks
 from keras_gans.backend.epoch_callbacks import fit_callbacks
+from keras_gans.callbacks import SampleGrid
+from keras_gans.models import CGAN
 
 IMAGES = noise_images(40, shape=(8, 8, 1))
+jax_only = pytest.mark.skipif(backend.name() != "jax", reason="the quiet list is JAX's")
 
 
 class BatchCounter(keras.callbacks.Callback):
@@ -34,30 +39,76 @@ class EpochCounter(keras.callbacks.Callback):
         self.epochs += 1
 
 
-def fitted(callbacks=(), seed=0, **fit_kwargs):
-    keras.utils.set_random_seed(seed)
-    gan = compiled_tiny_dcgan(image_shape=(8, 8, 1))
+@pytest.fixture
+def dispatched(monkeypatch):
+    """Batches whose train / test callbacks Keras's list dispatched."""
+    seen = {"train": [], "test": []}
+    for kind in seen:
+        name = f"_on_{kind}_batch_end"
+        original = getattr(callback_list.CallbackList, name)
+
+        def spy(self, batch, logs=None, kind=kind, original=original):
+            seen[kind].append(batch)
+            return original(self, batch, logs)
+
+        monkeypatch.setattr(callback_list.CallbackList, name, spy)
+    return seen
+
+
+def fitted(callbacks=(), model=None, x=IMAGES, **fit_kwargs):
+    keras.utils.set_random_seed(0)
+    gan = model() if model else compiled_tiny_dcgan(image_shape=(8, 8, 1))
     fit_kwargs.setdefault("batch_size", 16)
-    history = gan.fit(IMAGES, epochs=2, verbose=0, callbacks=list(callbacks), **fit_kwargs)
+    history = gan.fit(x, epochs=2, verbose=0, callbacks=list(callbacks), **fit_kwargs)
     return gan, history
 
 
-def test_batch_hooks_are_dispatched_only_when_a_callback_has_one():
+def assert_same_training(quiet, with_keras_list):
+    (quiet_gan, quiet_history), (keras_gan, keras_history) = quiet, with_keras_list
+    assert quiet_history.params == keras_history.params
+    assert quiet_history.history == keras_history.history
+    for a, b in zip(weights_of(quiet_gan), weights_of(keras_gan)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_batch_hooks_are_dispatched_only_when_a_callback_has_one(monkeypatch):
+    calls = []
+    monkeypatch.setattr(callback_list.CallbackList, "_on_train_batch_end",
+                        lambda self, batch, logs=None: calls.append(batch))
     epoch_only = EpochCallbacks([EpochCounter()])
-    counter = BatchCounter()
-    with_batches = EpochCallbacks([EpochCounter(), counter])
+    with_batches = EpochCallbacks([EpochCounter(), BatchCounter()])
     assert not epoch_only.dispatches_batches and with_batches.dispatches_batches
     for callbacks in (epoch_only, with_batches):
         callbacks.on_train_begin()
         callbacks.on_train_batch_begin(0)
         callbacks.on_train_batch_end(0, {"loss": 1.0})
         callbacks.on_train_end()
+    assert calls == [0]  # with_batches only
+
+
+def test_a_hook_added_at_train_begin_is_dispatched():
+    counter = BatchCounter()
+
+    class AddsACounter(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            quiet.callbacks.append(counter)
+
+    quiet = EpochCallbacks([AddsACounter()])
+    assert not quiet.dispatches_batches
+    quiet.on_train_begin()
+    quiet.on_train_batch_end(0, {"loss": 1.0})
+    quiet.on_train_end()
     assert counter.batches == 1
-    # A callback added to the plain list later is seen at the next start.
-    epoch_only.callbacks.append(BatchCounter())
-    epoch_only.on_train_begin()
-    assert epoch_only.dispatches_batches
-    epoch_only.on_train_end()
+
+
+class OnlyBatchBegin(keras.callbacks.Callback):
+    def on_batch_begin(self, batch, logs=None):
+        pass
+
+
+class OnlyTestBatchEnd(keras.callbacks.Callback):
+    def on_test_batch_end(self, batch, logs=None):
+        pass
 
 
 @pytest.mark.parametrize("fit_kwargs", [
@@ -65,10 +116,18 @@ def test_batch_hooks_are_dispatched_only_when_a_callback_has_one():
     {"verbose": "auto"},
     {"verbose": 0, "validation_split": 0.25},
     {"verbose": 0, "callbacks": [BatchCounter()]},
+    {"verbose": 0, "callbacks": [OnlyBatchBegin()]},
+    {"verbose": 0, "callbacks": [[EpochCounter()], OnlyTestBatchEnd()]},
+    {"verbose": 0, "callbacks": keras.callbacks.CallbackList([EpochCounter()])},
 ])
 def test_keras_own_list_is_kept_where_it_matters(fit_kwargs):
-    kwargs = fit_callbacks(None, IMAGES, None, 16, 1, fit_kwargs)
-    assert kwargs is fit_kwargs
+    assert fit_callbacks(None, IMAGES, None, 16, 1, fit_kwargs) is fit_kwargs
+
+
+def test_keras_debug_caps_keep_keras_list(monkeypatch):
+    monkeypatch.setattr(epoch_callbacks.keras_config, "max_epochs", lambda: 1)
+    kwargs = {"verbose": 0}
+    assert fit_callbacks(None, IMAGES, None, 16, 3, kwargs) is kwargs
 
 
 def test_a_generator_input_keeps_keras_list():
@@ -80,57 +139,74 @@ def test_a_generator_input_keeps_keras_list():
     assert fit_callbacks(None, batches(), None, None, 1, kwargs) is kwargs
 
 
-@pytest.mark.skipif(backend.name() != "jax", reason="the quiet list is JAX's")
-def test_fit_dispatches_no_batch_on_jax_and_trains_the_same(monkeypatch):
-    dispatched = []
-    original = callback_list.CallbackList._on_train_batch_end
+def test_a_sample_grid_without_batch_grids_has_no_batch_hook(tmp_path):
+    assert not EpochCallbacks([SampleGrid(str(tmp_path))]).dispatches_batches
+    assert EpochCallbacks([SampleGrid(str(tmp_path), every_n_batches=2)]).dispatches_batches
 
-    def spy(self, batch, logs=None):
-        dispatched.append(batch)
-        return original(self, batch, logs)
 
-    monkeypatch.setattr(callback_list.CallbackList, "_on_train_batch_end", spy)
+@jax_only
+def test_fit_dispatches_no_batch_on_jax_and_trains_the_same(dispatched):
     counter = EpochCounter()
-    quiet_gan, quiet = fitted([counter])
-    assert dispatched == [] and counter.epochs == 2
+    quiet = fitted([counter], validation_data=IMAGES[:16])
+    assert dispatched == {"train": [], "test": []} and counter.epochs == 2
     # A batch hook brings back Keras's own list, which dispatches every batch.
-    keras_gan, keras_history = fitted([BatchCounter()])
-    assert len(dispatched) == 6
-    assert quiet.params == keras_history.params == {"verbose": 0, "epochs": 2, "steps": 3}
-    assert quiet.history == keras_history.history
-    for a, b in zip(weights_of(quiet_gan), weights_of(keras_gan)):
-        np.testing.assert_array_equal(a, b)
+    with_keras_list = fitted([BatchCounter()], validation_data=IMAGES[:16])
+    assert len(dispatched["train"]) == 6 and len(dispatched["test"]) == 2
+    assert quiet[1].params == {"verbose": 0, "epochs": 2, "steps": 3}
+    assert_same_training(quiet, with_keras_list)
 
 
-@pytest.mark.skipif(backend.name() != "jax", reason="the quiet list is JAX's")
-@pytest.mark.parametrize("fit_kwargs, steps", [
-    ({"batch_size": 16, "steps_per_epoch": 1}, 1),
-    ({"batch_size": 8, "validation_data": IMAGES[:16]}, 5),
+@jax_only
+@pytest.mark.parametrize("fit_kwargs", [
+    {"batch_size": 16, "steps_per_epoch": 1},
+    {"batch_size": 8},
 ])
-def test_params_match_keras(fit_kwargs, steps):
-    _, quiet = fitted(**fit_kwargs)
-    _, keras_history = fitted([BatchCounter()], **fit_kwargs)
-    assert quiet.params == keras_history.params == {"verbose": 0, "epochs": 2, "steps": steps}
-    assert quiet.history == keras_history.history
+def test_params_match_keras(dispatched, fit_kwargs):
+    quiet = fitted(**fit_kwargs)
+    assert dispatched["train"] == []
+    assert_same_training(quiet, fitted([BatchCounter()], **fit_kwargs))
 
 
-@pytest.mark.skipif(backend.name() != "jax", reason="the quiet list is JAX's")
-def test_params_match_keras_for_a_dataset():
+@jax_only
+def test_verbose_false_is_kept_in_params(dispatched):
+    gan = compiled_tiny_dcgan(image_shape=(8, 8, 1))
+    history = gan.fit(IMAGES, batch_size=16, verbose=False)
+    assert dispatched["train"] == [] and history.params["verbose"] is False
+
+
+@jax_only
+def test_params_match_keras_for_a_dataset(dispatched):
     tf = pytest.importorskip("tensorflow")
     dataset = tf.data.Dataset.from_tensor_slices(IMAGES).batch(16)
-    counter = EpochCounter()
-    gan = compiled_tiny_dcgan(image_shape=(8, 8, 1))
-    history = gan.fit(dataset, epochs=2, verbose=0, callbacks=[counter])
-    assert history.params == {"verbose": 0, "epochs": 2, "steps": 3}
-    assert counter.epochs == 2
+    quiet = fitted(x=dataset, batch_size=None)
+    assert dispatched["train"] == []
+    with_keras_list = fitted([BatchCounter()], x=dataset, batch_size=None)
+    assert quiet[1].params == {"verbose": 0, "epochs": 2, "steps": 3}
+    assert_same_training(quiet, with_keras_list)
 
 
-def test_early_stopping_still_stops():
-    stop = keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: setattr(gan, "stop_training", True))
+@jax_only
+def test_conditional_pairs_train_the_same(dispatched):
+    labels = np.arange(len(IMAGES)) % 3
+
+    def cgan():
+        gan = CGAN(num_classes=3, image_shape=(8, 8, 1), latent_dim=LATENT, base_filters=4, seed=0)
+        gan.compile()
+        return gan
+
+    quiet = fitted(model=cgan, x=(IMAGES, labels))
+    assert dispatched["train"] == []
+    assert_same_training(quiet, fitted([BatchCounter()], model=cgan, x=(IMAGES, labels)))
+
+
+def test_nested_and_single_callbacks_are_read_as_keras_reads_them(dispatched):
+    inner, outer, single = EpochCounter(), EpochCounter(), EpochCounter()
     gan = compiled_tiny_dcgan(image_shape=(8, 8, 1))
-    history = gan.fit(IMAGES, batch_size=16, epochs=5, verbose=0, callbacks=[stop])
-    assert len(history.history["d_loss"]) == 1
+    gan.fit(IMAGES, batch_size=16, epochs=2, verbose=0, callbacks=[[inner], outer])
+    gan.fit(IMAGES, batch_size=16, epochs=1, verbose=0, callbacks=single)
+    assert (inner.epochs, outer.epochs, single.epochs) == (2, 2, 1)
+    # JAX takes the quiet path; TF and torch keep Keras's list.
+    assert (dispatched["train"] == []) == (backend.name() == "jax")
 
 
 def test_a_users_callback_list_is_used_and_left_as_given():
@@ -140,4 +216,8 @@ def test_a_users_callback_list_is_used_and_left_as_given():
     before = list(callbacks.callbacks)
     history = gan.fit(IMAGES, batch_size=16, epochs=2, verbose=0, callbacks=callbacks)
     assert counter.batches == 6 and len(history.history["d_loss"]) == 2
+    assert callbacks.callbacks == before
+    # Also when fit() fails inside Keras's loop (images of the wrong size).
+    with pytest.raises(Exception):
+        gan.fit(noise_images(16, shape=(9, 9, 1)), batch_size=16, verbose=0, callbacks=callbacks)
     assert callbacks.callbacks == before

@@ -47,12 +47,12 @@ class EpochCallbacks(keras.callbacks.CallbackList):
         self.dispatches_batches = any(_has_batch_hook(c) for c in self.callbacks)
 
     def on_train_begin(self, logs=None):
-        self._update_dispatch()
         super().on_train_begin(logs)
+        self._update_dispatch()  # after: a callback may add a hook there
 
     def on_test_begin(self, logs=None):
-        self._update_dispatch()
         super().on_test_begin(logs)
+        self._update_dispatch()
 
 
 def _gated(hook):
@@ -63,6 +63,7 @@ def _gated(hook):
             dispatch(self, batch, logs)
 
     gated.__name__, gated.__qualname__ = hook, "EpochCallbacks." + hook
+    gated.__doc__ = dispatch.__doc__
     return gated
 
 
@@ -75,26 +76,30 @@ def fit_callbacks(model, x, y, batch_size, epochs, kwargs):
     that changes something: `verbose=0`, no callback with a batch hook, and
     input whose steps per epoch Keras knows up front (arrays, a tf.data
     dataset; no `validation_split`), so the callbacks' `params` are Keras's.
-    Otherwise `kwargs` unchanged."""
-    callbacks = kwargs.get("callbacks")
+    Otherwise `kwargs` unchanged.
+
+    Unlike Keras's, the list is set up (`set_model`, a new `model.history`)
+    before `fit()` checks its data and builds the model."""
+    given = kwargs.get("callbacks")
+    if isinstance(given, keras.callbacks.CallbackList):
+        return kwargs
+    callbacks = keras.tree.flatten(given) if given else []  # as Keras reads them
     if (
         kwargs.get("verbose", "auto") != 0
         or keras_config.max_epochs() or keras_config.max_steps_per_epoch()
         or kwargs.get("validation_split")
-        or isinstance(callbacks, keras.callbacks.CallbackList)
-        or any(_has_batch_hook(c) for c in callbacks or [])
+        or any(_has_batch_hook(c) for c in callbacks)
     ):
         return kwargs
-    sample_weight = kwargs.get("sample_weight")
-    if not (can_convert_arrays((x, y, sample_weight)) or data_adapters.is_tf_dataset(x)):
+    if not (can_convert_arrays((x, y)) or data_adapters.is_tf_dataset(x)):
         return kwargs
+    # Only the batch count: sample or class weights do not change it, and
+    # class weights would cost a pass over the labels here.
     steps = EpochIterator(
-        x=x, y=y, sample_weight=sample_weight, batch_size=batch_size,
-        steps_per_epoch=kwargs.get("steps_per_epoch"),
-        class_weight=kwargs.get("class_weight"),
+        x=x, y=y, batch_size=batch_size, steps_per_epoch=kwargs.get("steps_per_epoch"),
     ).num_batches
     quiet = EpochCallbacks(
-        callbacks, add_history=True, add_progbar=False, verbose=0,
+        callbacks, add_history=True, add_progbar=False, verbose=kwargs["verbose"],
         epochs=epochs, steps=steps, model=model,
     )
     return dict(kwargs, callbacks=quiet)

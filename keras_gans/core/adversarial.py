@@ -337,13 +337,14 @@ class AdversarialModel(keras.Model):
         x, y, batch_size, kwargs = backend.prepare_fit_input(x, y, batch_size, kwargs)
         guard = backend.fit_guard(self)
         given = kwargs.get("callbacks")
-        if guard is not None:
-            if isinstance(given, keras.callbacks.CallbackList):
-                given.callbacks.append(guard)  # removed below: the list is the user's
-            else:
-                kwargs["callbacks"] = list(given or []) + [guard]
+        user_list = isinstance(given, keras.callbacks.CallbackList)
+        if not user_list and (given or guard):
+            # Flat, as Keras's list reads them (its async check does not).
+            kwargs["callbacks"] = keras.tree.flatten(given or []) + ([guard] if guard else [])
         kwargs = backend.fit_callbacks(self, x, y, batch_size, epochs, kwargs)
         try:
+            if guard is not None and user_list:
+                given.callbacks.append(guard)  # removed below: the list is the user's
             with guard or contextlib.nullcontext():
                 return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
         except UnboundLocalError as err:
@@ -355,7 +356,7 @@ class AdversarialModel(keras.Model):
                 "yields fewer batches than one step needs."
             ) from None
         finally:
-            if guard is not None and isinstance(given, keras.callbacks.CallbackList):
+            if user_list and any(c is guard for c in given.callbacks):
                 given.callbacks.remove(guard)
 
     def _assert_compile_called(self, method_name=None):
