@@ -199,6 +199,39 @@ def test_conditional_pairs_train_the_same(dispatched):
     assert_same_training(quiet, fitted([BatchCounter()], model=cgan, x=(IMAGES, labels)))
 
 
+class EvalBatchCounter(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.batches, self.params_seen = 0, None
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.batches += 1
+        self.params_seen = dict(self.params)
+
+
+@jax_only
+def test_evaluate_dispatches_no_batch_on_jax_and_reports_the_same(dispatched):
+    gan = compiled_tiny_dcgan(image_shape=(8, 8, 1))
+    counter = EpochCounter()
+    quiet = gan.evaluate(IMAGES, batch_size=16, verbose=0, return_dict=True, callbacks=[counter])
+    assert dispatched["test"] == []
+    # A test-batch hook brings back Keras's own list.
+    listener = EvalBatchCounter()
+    with_keras_list = gan.evaluate(IMAGES, batch_size=16, verbose=0, return_dict=True,
+                                   callbacks=[listener])
+    assert len(dispatched["test"]) == 3 and listener.batches == 3
+    assert quiet == with_keras_list
+    assert listener.params_seen == {"verbose": 0, "epochs": 1, "steps": 3}
+    kwargs = {"verbose": 0, "callbacks": [counter]}
+    quiet_list = epoch_callbacks.evaluate_callbacks(gan, IMAGES, None, 16, kwargs)["callbacks"]
+    assert quiet_list.params == listener.params_seen and quiet_list._history is None
+
+
+def test_evaluate_keeps_keras_list_with_a_progress_bar():
+    kwargs = {"verbose": 1}
+    assert epoch_callbacks.evaluate_callbacks(None, IMAGES, None, 16, kwargs) is kwargs
+
+
 def test_nested_and_single_callbacks_are_read_as_keras_reads_them(dispatched):
     inner, outer, single = EpochCounter(), EpochCounter(), EpochCounter()
     gan = compiled_tiny_dcgan(image_shape=(8, 8, 1))

@@ -49,7 +49,8 @@ offers a narrow interface, implemented once per backend:
 - `fit_callbacks(model, x, y, batch_size, epochs, fit_kwargs)`: the
   `fit()` arguments with its callbacks in the backend's cheapest form
   (JAX: no per-batch dispatch when no callback has a batch hook, see
-  `epoch_callbacks`); unchanged elsewhere.
+  `epoch_callbacks`); unchanged elsewhere. `evaluate_callbacks(model, x,
+  y, batch_size, evaluate_kwargs)`: the same for `evaluate()`.
 - `call_network(network, inputs, training)`: `network(inputs,
   training=training)` inside a train step; torch skips `Layer.__call__`'s
   per-layer bookkeeping for built graph networks (eager torch pays it on
@@ -108,6 +109,8 @@ prepare_fit_input = getattr(_impl, "prepare_fit_input",
                             lambda x, y, batch_size, kwargs: (x, y, batch_size, kwargs))
 fit_callbacks = getattr(_impl, "fit_callbacks",
                         lambda model, x, y, batch_size, epochs, kwargs: kwargs)
+evaluate_callbacks = getattr(_impl, "evaluate_callbacks",
+                             lambda model, x, y, batch_size, kwargs: kwargs)
 call_network = getattr(_impl, "call_network",
                        lambda network, inputs, training: network(inputs, training=training))
 random_normal = getattr(_impl, "random_normal", keras.random.normal)

@@ -1,4 +1,5 @@
-"""`fit()`'s callbacks without per-batch dispatch when nothing listens (JAX).
+"""`fit()`'s and `evaluate()`'s callbacks without per-batch dispatch when
+nothing listens (JAX).
 
 Keras's JAX trainer hands every batch's logs to a worker thread, which
 waits for that step to finish and converts its logs to Python floats, even
@@ -6,7 +7,8 @@ when no callback has a batch hook (`verbose=0`, epoch-only callbacks). On a
 2-core CPU that thread wakes beside XLA's compute threads once per step and
 costs 1.1-1.5% of a DCGAN or WGAN-GP step here. `EpochCallbacks` is Keras's
 `CallbackList` that skips the batch hooks when none of its callbacks has one;
-`fit_callbacks` builds it with the arguments Keras's `fit()` would use.
+`fit_callbacks` and `evaluate_callbacks` build it with the arguments
+Keras's `fit()` and `evaluate()` would use.
 """
 import keras
 from keras.src import utils as keras_utils
@@ -80,6 +82,19 @@ def fit_callbacks(model, x, y, batch_size, epochs, kwargs):
 
     Unlike Keras's, the list is set up (`set_model`, a new `model.history`)
     before `fit()` checks its data and builds the model."""
+    if kwargs.get("validation_split"):
+        return kwargs
+    return _quiet(model, x, y, batch_size, kwargs, kwargs.get("steps_per_epoch"),
+                  epochs=epochs, add_history=True)
+
+
+def evaluate_callbacks(model, x, y, batch_size, kwargs):
+    """`kwargs` for `model.evaluate`, as `fit_callbacks` for `fit`."""
+    return _quiet(model, x, y, batch_size, kwargs, kwargs.get("steps"),
+                  epochs=1, add_history=False)
+
+
+def _quiet(model, x, y, batch_size, kwargs, steps_per_epoch, **list_args):
     given = kwargs.get("callbacks")
     if isinstance(given, keras.callbacks.CallbackList):
         return kwargs
@@ -87,7 +102,6 @@ def fit_callbacks(model, x, y, batch_size, epochs, kwargs):
     if (
         kwargs.get("verbose", "auto") != 0
         or keras_config.max_epochs() or keras_config.max_steps_per_epoch()
-        or kwargs.get("validation_split")
         or any(_has_batch_hook(c) for c in callbacks)
     ):
         return kwargs
@@ -96,10 +110,10 @@ def fit_callbacks(model, x, y, batch_size, epochs, kwargs):
     # Only the batch count: sample or class weights do not change it, and
     # class weights would cost a pass over the labels here.
     steps = EpochIterator(
-        x=x, y=y, batch_size=batch_size, steps_per_epoch=kwargs.get("steps_per_epoch"),
+        x=x, y=y, batch_size=batch_size, steps_per_epoch=steps_per_epoch,
     ).num_batches
     quiet = EpochCallbacks(
-        callbacks, add_history=True, add_progbar=False, verbose=kwargs["verbose"],
-        epochs=epochs, steps=steps, model=model,
+        callbacks, add_progbar=False, verbose=kwargs["verbose"], steps=steps,
+        model=model, **list_args,
     )
     return dict(kwargs, callbacks=quiet)

@@ -238,6 +238,7 @@ class AdversarialModel(keras.Model):
         weights = {id(v) for v in self.weights}
         seeds = [v for v in self.variables if id(v) not in weights]
         saved = [keras.ops.convert_to_numpy(v.value) for v in seeds]
+        kwargs = backend.evaluate_callbacks(self, x, y, batch_size, kwargs)
         guard = backend.fit_guard(self)
         with guard or contextlib.nullcontext():
             result = super().evaluate(x, y, batch_size=batch_size, **kwargs)
