@@ -94,16 +94,56 @@ def test_cli_trains_a_self_conditioned_gan_on_its_own_clusters(tmp_path):
     out = str(tmp_path / "selfcond")
     args = ["train", "self-conditioned-gan", "--out", out, "--epochs", "1",
             "--steps-per-epoch", "1", "--batch-size", "10", "--latent-dim", "8",
-            "--base-filters", "4", "--samples", "4", "--verbose", "0"]
+            "--base-filters", "4", "--samples", "4", "--verbose", "0",
+            "--clusters", "12", "--lr", "2e-3", "--beta-1", "0", "--beta-2", "0.99"]
     assert cli.main(args) == 0
     import keras
 
     gan = keras.saving.load_model(os.path.join(out, "gan.keras"))
-    prior = gan.cluster_prior.numpy()  # MNIST's 60,000 digits in 100 clusters
-    assert prior.shape == (100,) and abs(prior.sum() - 1) < 1e-5 and prior.min() > 0
+    prior = gan.cluster_prior.numpy()  # MNIST's 60,000 digits in 12 clusters
+    assert prior.shape == (12,) and abs(prior.sum() - 1) < 1e-5 and prior.min() > 0
+    for optimizer in (gan.optimizer["d"], gan.optimizer["g"]):  # saved and reloaded
+        assert type(optimizer).__name__ == "Adam"
+        assert (optimizer.beta_1, optimizer.beta_2) == (0.0, 0.99)
+        assert abs(float(optimizer.learning_rate) - 2e-3) < 1e-9
+    record = json.load(open(os.path.join(out, "history.json")))
+    assert (record["clusters"], record["lr"], record["beta_1"], record["beta_2"]) == (
+        12, 2e-3, 0.0, 0.99)
     grid = str(tmp_path / "unconditional.png")
     assert cli.main(["sample", out, "--n", "4", "--out", grid, "--scale", "1"]) == 0
     assert _png(grid).shape == (2 * 30 + 2, 2 * 30 + 2)
+    # As a zoo entry it is unconditional: its clusters are not classes to pick.
+    from keras_gans import zoo
+
+    entry = str(tmp_path / "entry")
+    assert cli.main(["export", out, "--out", entry]) == 0
+    metadata = zoo.info(entry)
+    assert metadata["num_classes"] is None and metadata["num_clusters"] == 12
+    card = open(os.path.join(entry, "README.md")).read()
+    assert "gan.generate(16)" in card and "labels=" not in card
+    assert "| clusters (drawn from their frequencies) | 12 |" in card
+    assert "pipeline_tag: unconditional-image-generation" in card
+    strip = str(tmp_path / "strip.png")  # rows drawn from the clusters' frequencies
+    assert cli.main(["sample", entry, "--n", "2", "--interpolate", "3", "--out", strip,
+                     "--scale", "1"]) == 0
+    assert _png(strip).shape == (2 * 30 + 2, 3 * 30 + 2)
+
+
+def test_cli_refuses_options_a_variant_cannot_take(tmp_path):
+    require_data("mnist")
+    base = ["--epochs", "1", "--steps-per-epoch", "1", "--batch-size", "10",
+            "--latent-dim", "8", "--base-filters", "4", "--verbose", "0"]
+    cases = [
+        (["dcgan", "--clusters", "10"], "--clusters is for self_conditioned_gan"),
+        (["self_conditioned_gan", "--clusters", "0"], "at least 1"),
+        (["dcgan", "--beta-1", "1.5"], r"--beta-1 must be in \[0, 1\)"),
+        (["wgan", "--beta-2", "0.9"], "wgan's d optimizer is RMSprop"),
+    ]
+    for i, (head, message) in enumerate(cases):
+        out = tmp_path / f"run{i}"
+        with pytest.raises(SystemExit, match=message):
+            cli.main(["train", *head, "--out", str(out), *base])
+        assert not (out / "gan.keras").exists()
 
 
 def test_cli_trains_and_samples_a_conditional_model(tmp_path):

@@ -11,6 +11,7 @@ import pytest
 from helpers import BACKENDS
 from helpers import run_on_backends
 
+from keras_gans import models
 from keras_gans.zoo import builtin
 from keras_gans.zoo import entry
 
@@ -20,6 +21,7 @@ SAMPLE = """
 import json, sys, numpy as np
 from keras_gans import zoo
 from keras_gans.core import sample_latents
+from keras_gans.models.self_conditioned import is_conditional
 out = {out!r}
 for name in zoo.list():
     gan = zoo.load_gan(name)
@@ -28,7 +30,7 @@ for name in zoo.list():
         np.save(f"{{out}}/{{name}}.npy", gan.translate(x.astype("float32")))
         continue
     latents = sample_latents(16, gan.latent_dim, seed=3)
-    options = {{"labels": np.arange(16) % gan.num_classes}} if getattr(gan, "num_classes", None) else {{}}
+    options = {{"labels": np.arange(16) % gan.num_classes}} if is_conditional(gan) else {{}}
     np.save(f"{{out}}/{{name}}.npy", gan.generate(latents=latents, **options))
 """
 
@@ -50,7 +52,8 @@ def test_embedded_entry_matches_its_pin_and_card(name):
         assert metrics["fid"] > 0 and "protocol" in metrics["protocol_text"]
         assert metrics["command"].startswith(f"python zoo/build.py {name} --measure")
     with open(os.path.join(folder, "recipe.json")) as f:
-        assert json.load(f)["model"] == metadata["registered_name"].split(">")[1].lower()
+        model = models.get_class(json.load(f)["model"])
+    assert metadata["registered_name"] == f"keras_gans>{model.__name__}"
 
 
 def test_entries_sample_identically_on_every_backend(tmp_path):

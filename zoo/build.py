@@ -60,12 +60,14 @@ def measure(name, recipe, n, n_reference):
     from keras_gans.metrics import Evaluator
     from keras_gans.metrics.labels import class_coverage
     from keras_gans.metrics.labels import conditional_accuracy
+    from keras_gans.models.self_conditioned import is_conditional
 
     folder = os.path.join(ZOO, name)
     gan = zoo.load_gan(folder)
     options = {}
-    if getattr(gan, "num_classes", None):
-        options["labels"] = np.arange(n) % gan.num_classes  # balanced classes
+    # Balanced classes; a self-conditioned GAN draws its own clusters.
+    if is_conditional(gan):
+        options["labels"] = np.arange(n) % gan.num_classes
     images = gan.generate(latents=sample_latents(n, gan.latent_dim, seed=1), **options)
     evaluator = Evaluator(metrics=("fid", "kid"), reference=recipe["dataset"], split="test",
                           n=n, n_reference=n_reference, seed=0)

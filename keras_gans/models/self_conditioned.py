@@ -21,6 +21,31 @@ from keras_gans.utils import check_image_array
 from keras_gans.utils.images import is_array
 
 
+def labels_itself(model):
+    """Whether a variant (class or instance) makes its own training labels
+    from the images (SelfConditionedGAN's clusters) instead of reading class
+    labels: such a model is unconditional to its users.
+
+    >>> from keras_gans.models import CGAN, SelfConditionedGAN
+    >>> labels_itself(SelfConditionedGAN), labels_itself(CGAN)
+    (True, False)
+    """
+    return hasattr(model, "assign_clusters")
+
+
+def is_conditional(model):
+    """Whether `generate()` of a variant (class or instance) takes class
+    labels from its users: True for CGAN-like models, False for
+    unconditional ones and SelfConditionedGAN (which draws its clusters).
+
+    >>> from keras_gans.models import CGAN, DCGAN, SelfConditionedGAN
+    >>> [is_conditional(m(latent_dim=8, base_filters=4))
+    ...  for m in (CGAN, DCGAN, SelfConditionedGAN)]
+    [True, False, False]
+    """
+    return getattr(model, "num_classes", None) is not None and not labels_itself(model)
+
+
 def kmeans(features, num_clusters, iterations=30, seed=0):
     """k-means++ (Arthur & Vassilvitskii 2007) then Lloyd's iterations.
 

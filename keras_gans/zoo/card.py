@@ -122,6 +122,7 @@ def model_card(metadata):
             ("class", f"`keras_gans.models.{metadata['class_name']}`"),
             ("latent dimension", metadata.get("latent_dim")),
             ("classes", metadata.get("num_classes")),
+            ("clusters (drawn from their frequencies)", metadata.get("num_clusters")),
             ("input shape", "x".join(str(d) for d in metadata.get("source_shape") or [])),
             ("image shape", "x".join(str(d) for d in metadata.get("image_shape", []))),
             _parameter_row(metadata["parameters"]),

@@ -87,6 +87,7 @@ def build_metadata(gan, name, dataset=None, training=None, metrics=None, descrip
     import keras
 
     from keras_gans import __version__
+    from keras_gans.models.self_conditioned import is_conditional
 
     return {
         "format_version": FORMAT_VERSION,
@@ -101,7 +102,9 @@ def build_metadata(gan, name, dataset=None, training=None, metrics=None, descrip
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "task": "image-to-image" if is_translation(gan) else "image-generation",
         "latent_dim": int(gan.latent_dim) if hasattr(gan, "latent_dim") else None,
-        "num_classes": getattr(gan, "num_classes", None),
+        # A self-conditioned GAN's clusters are not classes its users pick.
+        "num_classes": gan.num_classes if is_conditional(gan) else None,
+        "num_clusters": getattr(gan, "num_clusters", None),
         "image_shape": [int(d) for d in gan.sampler.output_shape[1:]],
         "source_shape": ([int(d) for d in gan.sampler.input_shape[1:]]
                          if is_translation(gan) else None),
