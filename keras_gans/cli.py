@@ -4,6 +4,7 @@ import argparse
 import inspect
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -204,10 +205,7 @@ def _check_out(args):
         raise SystemExit("error: --checkpoint-every must be >= 0 and --keep-checkpoints >= 1.")
     _check_best_arguments(args)
     folder = os.path.join(args.out, "checkpoints")
-    if args.overwrite:
-        import shutil
-
-        shutil.rmtree(folder, ignore_errors=True)
+    if args.overwrite:  # deleted by _fit_and_save, once everything else has passed
         return
     if os.path.exists(os.path.join(args.out, "gan.keras")):
         raise SystemExit(
@@ -277,9 +275,10 @@ def train(args):
     from keras_gans import models
     from keras_gans.models.self_conditioned import labels_itself
 
+    model_class = models.get_class(args.model)
+    _check_train_arguments(args, model_class)
     _check_out(args)
     _seed_everything(args.seed)
-    model_class = models.get_class(args.model)
     if hasattr(model_class, "translate"):
         raise SystemExit(
             f"error: {model_class.__name__} translates images and trains on pairs of image "
@@ -289,13 +288,6 @@ def train(args):
         )
     accepted = _constructor_arguments(model_class)
     self_labelled = labels_itself(model_class)
-    if args.clusters is not None and not self_labelled:
-        raise SystemExit(
-            f"error: --clusters is for self_conditioned_gan, which clusters its training "
-            f"images; {args.model} does not."
-        )
-    if args.clusters is not None and args.clusters < 1:
-        raise SystemExit(f"error: --clusters must be at least 1, got {args.clusters}.")
     conditional = "num_classes" in accepted and not self_labelled
     loaded = datasets.load(args.dataset, split="train", labels=conditional)
     images, labels = loaded if conditional else (loaded, None)
@@ -325,15 +317,29 @@ def train(args):
                   f"{images.shape[1:]})", record)
 
 
+def _check_train_arguments(args, model_class):
+    """Refuses options the variant cannot take, before anything is loaded
+    or built."""
+    from keras_gans.models.self_conditioned import labels_itself
+
+    if args.clusters is not None and not labels_itself(model_class):
+        raise SystemExit(
+            f"error: --clusters is for self_conditioned_gan, which clusters its training "
+            f"images; {args.model} does not."
+        )
+    if args.clusters is not None and args.clusters < 2:
+        raise SystemExit(f"error: --clusters must be at least 2, got {args.clusters}.")
+    for name in ("beta_1", "beta_2"):
+        value = getattr(args, name)
+        if value is not None and not 0 <= value < 1:
+            raise SystemExit(f"error: --{name.replace('_', '-')} must be in [0, 1), got {value}.")
+
+
 def _optimizers(gan, args):
     """The variant's default optimizers with --lr, --beta-1 and --beta-2
     applied; {} (compile()'s defaults) when none is given."""
     settings = {"learning_rate": args.lr, "beta_1": args.beta_1, "beta_2": args.beta_2}
     settings = {k: v for k, v in settings.items() if v is not None}
-    for name in ("beta_1", "beta_2"):
-        if name in settings and not 0 <= settings[name] < 1:
-            raise SystemExit(f"error: --{name.replace('_', '-')} must be in [0, 1), "
-                             f"got {settings[name]}.")
     optimizers = {}
     for key in gan.network_sets if settings else ():
         optimizer = gan.default_optimizer(key)
@@ -368,6 +374,8 @@ def _fit_and_save(gan, data, steps, args, description, record):
     from keras_gans.utils import plot_history
     from keras_gans.utils import save_grid
 
+    if args.overwrite:  # the previous run's checkpoints: training starts over
+        shutil.rmtree(os.path.join(args.out, "checkpoints"), ignore_errors=True)
     os.makedirs(args.out, exist_ok=True)
     grids = SampleGrid(os.path.join(args.out, "samples"), n=args.samples, seed=args.seed)
     checkpoint, resumed = None, 0
@@ -454,7 +462,6 @@ def _grid_latents(grids, gan):
 def finetune(args):
     from keras_gans import datasets
     from keras_gans import finetune as tuning
-    from keras_gans.models.self_conditioned import is_conditional
     from keras_gans.models.self_conditioned import labels_itself
 
     _check_out(args)
@@ -462,7 +469,7 @@ def finetune(args):
     gan = tuning.prepare(args.source, learning_rate=args.lr, freeze_blocks=args.freeze_d,
                          augment=args.augment, fresh_optimizers=not args.keep_optimizers)
     self_labelled = labels_itself(gan)
-    conditional = is_conditional(gan)
+    conditional = getattr(gan, "num_classes", None) is not None and not self_labelled
     found = tuning.load_images(gan, args.data, resize=args.resize, labels=conditional)
     labels = gan.assign_clusters(found.images) if self_labelled else found.labels
     data, steps = datasets.make_dataset(found.images, args.batch_size, labels=labels,
@@ -531,7 +538,9 @@ def sample(args):
         elif "labels" in inspect.signature(getattr(model, "generate", sample)).parameters:
             # Each class in turn (a self-conditioned GAN: clusters drawn as
             # generate() draws them), one per row.
-            options["labels"] = list(np.repeat(model.sample_labels(args.n), args.interpolate))
+            labels = (model.sample_labels(args.n) if hasattr(model, "sample_labels")
+                      else np.arange(args.n) % model.num_classes)
+            options["labels"] = list(np.repeat(labels, args.interpolate))
         columns = args.interpolate
     if hasattr(model, "generate"):  # a GAN: it knows its inputs
         if columns is None:

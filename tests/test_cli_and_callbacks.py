@@ -126,7 +126,19 @@ def test_cli_trains_a_self_conditioned_gan_on_its_own_clusters(tmp_path):
     strip = str(tmp_path / "strip.png")  # rows drawn from the clusters' frequencies
     assert cli.main(["sample", entry, "--n", "2", "--interpolate", "3", "--out", strip,
                      "--scale", "1"]) == 0
-    assert _png(strip).shape == (2 * 30 + 2, 3 * 30 + 2)
+    gan = zoo.load_gan(entry)
+    latents = cli.interpolation_latents(2, 3, gan.latent_dim, 0)
+    rows = gan.generate(latents=latents, labels=np.repeat(gan.sample_labels(2), 3))
+    np.testing.assert_array_equal(_png(strip), image_grid(rows, columns=3)[..., 0])
+    # Metrics sample it as generate() does, and refuse to score clusters as classes.
+    from keras_gans.core import sample_latents
+    from keras_gans.metrics import distribution
+    from keras_gans.metrics.labels import evaluate_conditional
+
+    np.testing.assert_array_equal(distribution.generate_images(gan, 3, seed=5),
+                                  gan.generate(latents=sample_latents(3, gan.latent_dim, 5)))
+    with pytest.raises(ValueError, match="clusters of its training images"):
+        evaluate_conditional(gan, "mnist", n_per_class=1)
 
 
 def test_cli_refuses_options_a_variant_cannot_take(tmp_path):
@@ -135,7 +147,7 @@ def test_cli_refuses_options_a_variant_cannot_take(tmp_path):
             "--latent-dim", "8", "--base-filters", "4", "--verbose", "0"]
     cases = [
         (["dcgan", "--clusters", "10"], "--clusters is for self_conditioned_gan"),
-        (["self_conditioned_gan", "--clusters", "0"], "at least 1"),
+        (["self_conditioned_gan", "--clusters", "1"], "at least 2"),
         (["dcgan", "--beta-1", "1.5"], r"--beta-1 must be in \[0, 1\)"),
         (["wgan", "--beta-2", "0.9"], "wgan's d optimizer is RMSprop"),
     ]
@@ -143,7 +155,15 @@ def test_cli_refuses_options_a_variant_cannot_take(tmp_path):
         out = tmp_path / f"run{i}"
         with pytest.raises(SystemExit, match=message):
             cli.main(["train", *head, "--out", str(out), *base])
-        assert not (out / "gan.keras").exists()
+        assert not out.exists()
+    # --overwrite deletes a run's checkpoints only once training starts.
+    kept = tmp_path / "kept" / "checkpoints" / "ckpt-10"
+    kept.mkdir(parents=True)
+    (kept / "state.json").write_text("{}")
+    for head, message in cases:
+        with pytest.raises(SystemExit, match=message):
+            cli.main(["train", *head, "--out", str(tmp_path / "kept"), "--overwrite", *base])
+    assert (kept / "state.json").exists()
 
 
 def test_cli_trains_and_samples_a_conditional_model(tmp_path):

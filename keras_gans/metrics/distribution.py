@@ -362,7 +362,11 @@ def _generator_of(model):
 def generate_images(model, n, seed=0, batch_size=250):
     """``n`` samples of a generator (or GAN) from numpy latents ``seed``."""
     from keras_gans.core import sample_latents
+    from keras_gans.models.self_conditioned import labels_itself
 
+    if labels_itself(model):  # it draws its own clusters: unconditional to its users
+        latents = sample_latents(int(n), int(model.latent_dim), seed)
+        return np.asarray(model.generate(latents=latents, batch_size=batch_size))
     generator = _generator_of(model)
     latents = sample_latents(int(n), int(generator.input_shape[-1]), seed)
     return np.asarray(generator.predict(latents, batch_size=batch_size, verbose=0))

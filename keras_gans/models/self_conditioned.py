@@ -11,6 +11,7 @@ the discriminator's features during training; this variant clusters the
 pixels once, before training (k-means++ on their top principal components),
 which is cheap and enough for digits.
 """
+import inspect
 import math
 
 import keras
@@ -34,16 +35,18 @@ def labels_itself(model):
 
 
 def is_conditional(model):
-    """Whether `generate()` of a variant (class or instance) takes class
-    labels from its users: True for CGAN-like models, False for
-    unconditional ones and SelfConditionedGAN (which draws its clusters).
+    """Whether a variant's (class or instance) `generate()` takes class
+    labels that its users pick: True for CGAN-like models; False for
+    unconditional ones, for SGAN (trained on labels, samples without) and
+    for SelfConditionedGAN (which draws its own clusters).
 
-    >>> from keras_gans.models import CGAN, DCGAN, SelfConditionedGAN
-    >>> [is_conditional(m(latent_dim=8, base_filters=4))
-    ...  for m in (CGAN, DCGAN, SelfConditionedGAN)]
-    [True, False, False]
+    >>> from keras_gans.models import CGAN, DCGAN, SGAN, SelfConditionedGAN
+    >>> [is_conditional(m) for m in (CGAN, DCGAN, SGAN, SelfConditionedGAN)]
+    [True, False, False, False]
     """
-    return getattr(model, "num_classes", None) is not None and not labels_itself(model)
+    generate = getattr(model, "generate", None)
+    takes_labels = generate is not None and "labels" in inspect.signature(generate).parameters
+    return takes_labels and not labels_itself(model)
 
 
 def kmeans(features, num_clusters, iterations=30, seed=0):

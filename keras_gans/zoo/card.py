@@ -82,10 +82,12 @@ def _usage(metadata):
             "floats in [-1, 1]\n"
         ), "![input | translation | true target, held-out test emoji](samples.png)\n", ""
     conditional = metadata.get("num_classes") is not None
+    generator = ("zoo.load() gives the generator (latents, cluster ids -> images)"
+                 if metadata.get("num_clusters") else "zoo.load() gives the generator")
     usage = (
         "import numpy as np\n"
         "from keras_gans import zoo\n\n"
-        f'gan = zoo.load_gan("{name}")  # the trainable GAN; zoo.load() gives the generator\n'
+        f'gan = zoo.load_gan("{name}")  # the trainable GAN; {generator}\n'
         + (
             "images = gan.generate(labels=np.arange(10))  # one image per class, in [-1, 1]\n"
             if conditional else "images = gan.generate(16)  # numpy, in [-1, 1]\n"
