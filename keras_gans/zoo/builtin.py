@@ -46,6 +46,11 @@ BUILTIN_ENTRIES = {
             weights_sha256="c2376d6a0b77a6bda01729ca49781ead6bd08cf43c52cb6c1a5b41bc22b72108",
         ),
         BuiltinEntry(
+            "self-conditioned-gan-mnist",
+            "Self-conditioned GAN, unconditional MNIST digits (28x28x1; 200 clusters, no labels).",
+            weights_sha256="c37641b60fa7d8466e145b5982bd10235ff8423231ab7a24c2980dd502749997",
+        ),
+        BuiltinEntry(
             "acgan-fashion-mnist", "ACGAN, Fashion-MNIST by class (28x28x1).",
             weights_sha256="fdc46de95e02cb8d40575141629372ce049c8a211699a1b262243634bd43a5bc",
         ),

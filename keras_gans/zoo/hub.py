@@ -231,7 +231,8 @@ def load_gan(name, revision=None, force_download=False):
 
 def load(name, revision=None, force_download=False):
     """The generator of a zoo entry (its EMA copy when it has one), a
-    `keras.Model` mapping latents (and labels, if conditional) to images.
+    `keras.Model` mapping latents (and labels, or a self-conditioned GAN's
+    cluster ids) to images.
 
     >>> import numpy as np
     >>> generator = load("dcgan-mnist")  # doctest: +SKIP
@@ -256,7 +257,7 @@ def list_entries():
 
     >>> list_entries()  # doctest: +NORMALIZE_WHITESPACE
     ['acgan-fashion-mnist', 'cgan-mnist', 'cyclegan-emoji-twitter-google', 'dcgan-mnist',
-     'pix2pix-emoji-twitter2google', 'wgan-gp-fashion-mnist']
+     'pix2pix-emoji-twitter2google', 'self-conditioned-gan-mnist', 'wgan-gp-fashion-mnist']
     """
     return sorted(builtin.BUILTIN_ENTRIES)
 
