@@ -1,0 +1,95 @@
+"""Where TensorFlow's fit() time goes, against the same compiled step fed by hand.
+
+    KERAS_BACKEND=tensorflow python benchmarks/tf_fit_overhead.py --model wgangp
+
+Times, in interleaved repeats of `--steps` steps each (every other repeat
+in reverse order), on the benchmark's model (`performance.make_gan`):
+
+- `fit`: `gan.fit(x)`, one epoch, as `performance.py` times ours;
+- `train_function`: Keras's compiled train function on the same tf.data
+  pipeline that `fit()` builds for arrays, called in a plain loop (no
+  callbacks, no per-call start);
+- `prebatched`: the same function on a pipeline of whole batches (no
+  per-row shuffle: a lower bound for any input pipeline);
+- `step`: `tf.function(gan.train_step)` on numpy slices of a fresh
+  permutation, as the reference is fed;
+- `reference`: the hand-written loop of `references.py`.
+
+Prints steps/s medians and each one's ratio to `step` (ratio of medians,
+and the median of the per-repeat ratios), then writes nothing: a probe
+for the ratio table of `performance.py`. Run it on an idle machine.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", choices=("dcgan", "wgangp"), default="wgangp")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=12)
+    args = parser.parse_args()
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    if keras.backend.backend() != "tensorflow":
+        raise SystemExit("error: run with KERAS_BACKEND=tensorflow.")
+    from benchmarks.performance import BATCH
+    from benchmarks.performance import make_gan
+    from benchmarks.references import make_reference
+    from keras_gans.backend.tf_data import no_autotune
+    from keras_gans.backend.tf_data import small_array_dataset
+
+    gan = make_gan(args.model)
+    reference = make_reference("tensorflow", gan)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (args.steps * BATCH, 28, 28, 1)).astype("float32")
+    gan.fit(x, batch_size=BATCH, epochs=1, verbose=0)
+    train_function = gan.make_train_function()
+    step = tf.function(gan.train_step)
+
+    def slices(run_one):
+        order = rng.permutation(len(x))
+        for i in range(args.steps):
+            logs = run_one(x[order[i * BATCH:(i + 1) * BATCH]])
+        float(logs["g_loss"])
+
+    def on_pipeline(dataset):
+        iterator = iter(dataset)
+        for _ in range(args.steps):
+            logs = train_function(iterator)
+        float(logs["g_loss"])
+
+    batches = x.reshape(args.steps, BATCH, 28, 28, 1)
+    runs = {
+        "fit": lambda: gan.fit(x, batch_size=BATCH, epochs=1, verbose=0),
+        "train_function": lambda: on_pipeline(small_array_dataset(x, BATCH, shuffle=True)),
+        "prebatched": lambda: on_pipeline(no_autotune(tf.data.Dataset.from_tensor_slices(batches))),
+        "step": lambda: slices(lambda real: step(tf.convert_to_tensor(real))),
+        "reference": lambda: slices(reference.step),
+    }
+    for run in runs.values():
+        run()
+    rates = {name: [] for name in runs}
+    for repeat in range(args.repeats):
+        for name in list(runs) if repeat % 2 == 0 else list(runs)[::-1]:
+            start = time.perf_counter()
+            runs[name]()
+            rates[name].append(args.steps / (time.perf_counter() - start))
+    median = {name: statistics.median(v) for name, v in rates.items()}
+    print(f"{args.model}, {args.steps} steps of batch {BATCH}, {args.repeats} interleaved repeats")
+    print(f"{'':15s} {'steps/s':>8s} {'/ step':>7s} {'paired':>7s}")
+    for name in runs:
+        paired = statistics.median(a / b for a, b in zip(rates[name], rates["step"]))
+        print(f"{name:15s} {median[name]:8.2f} {median[name] / median['step']:7.3f} {paired:7.3f}")
+
+
+if __name__ == "__main__":
+    main()
