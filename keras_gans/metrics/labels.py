@@ -19,7 +19,6 @@ Example:
     >>> class_coverage(x[:200])["modes_covered"]
     10
 """
-import inspect
 
 import keras
 import numpy as np
@@ -164,16 +163,15 @@ def evaluate_conditional(gan, dataset="mnist", n_per_class=100, seed=0,
         (10, True)
     """
     from keras_gans.core import sample_latents
+    from keras_gans.models.self_conditioned import is_conditional
     from keras_gans.models.self_conditioned import labels_itself
 
     num_classes = getattr(gan, "num_classes", None)
-    generate = getattr(gan, "generate", None)
-    takes_labels = generate is not None and "labels" in inspect.signature(generate).parameters
     if labels_itself(gan):
         raise ValueError(
             f"{type(gan).__name__}'s labels are clusters of its training images, not "
             "the dataset's classes; score its samples with class_coverage(samples).")
-    if num_classes is None or not takes_labels:
+    if num_classes is None or not is_conditional(gan):
         raise ValueError(
             f"evaluate_conditional needs a conditional GAN with num_classes and "
             f"generate(labels=...); {type(gan).__name__} has not. For an "
