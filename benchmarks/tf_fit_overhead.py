@@ -6,11 +6,14 @@ Times, in interleaved repeats of `--steps` steps each (every other repeat
 in reverse order), on the benchmark's model (`performance.make_gan`):
 
 - `fit`: `gan.fit(x)`, one epoch, as `performance.py` times ours;
-- `train_function`: Keras's compiled train function on the same tf.data
-  pipeline that `fit()` builds for arrays, called in a plain loop (no
-  callbacks, no per-call start);
-- `prebatched`: the same function on a pipeline of whole batches (no
-  per-row shuffle: a lower bound for any input pipeline);
+- `fit_keras_function`: the same with Keras's own train function in place
+  of ours (`backend.train_function`: one flat `tf.function`);
+- `train_function`: our train function on the same tf.data pipeline that
+  `fit()` builds for arrays, called in a plain loop (no callbacks, no
+  per-call start);
+- `keras_train_function`: Keras's, the same way;
+- `prebatched`: our function on a pipeline of whole batches (no per-row
+  shuffle: a lower bound for any input pipeline);
 - `step`: `tf.function(gan.train_step)` on numpy slices of a fresh
   permutation, as the reference is fed;
 - `reference`: the hand-written loop of `references.py`.
@@ -44,6 +47,7 @@ def main():
     from benchmarks.performance import BATCH
     from benchmarks.performance import make_gan
     from benchmarks.references import make_reference
+    from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
     from keras_gans.backend.tf_data import no_autotune
     from keras_gans.backend.tf_data import small_array_dataset
 
@@ -53,7 +57,15 @@ def main():
     x = rng.uniform(-1, 1, (args.steps * BATCH, 28, 28, 1)).astype("float32")
     gan.fit(x, batch_size=BATCH, epochs=1, verbose=0)
     train_function = gan.make_train_function()
+    keras_function = TensorFlowTrainer._make_function(gan, gan.train_step)
     step = tf.function(gan.train_step)
+
+    def fit_with(function):
+        ours, gan.train_function = gan.train_function, function
+        try:
+            gan.fit(x, batch_size=BATCH, epochs=1, verbose=0)
+        finally:
+            gan.train_function = ours
 
     def slices(run_one):
         order = rng.permutation(len(x))
@@ -61,16 +73,19 @@ def main():
             logs = run_one(x[order[i * BATCH:(i + 1) * BATCH]])
         float(logs["g_loss"])
 
-    def on_pipeline(dataset):
+    def on_pipeline(dataset, function=train_function):
         iterator = iter(dataset)
         for _ in range(args.steps):
-            logs = train_function(iterator)
+            logs = function(iterator)
         float(logs["g_loss"])
 
     batches = x.reshape(args.steps, BATCH, 28, 28, 1)
     runs = {
         "fit": lambda: gan.fit(x, batch_size=BATCH, epochs=1, verbose=0),
+        "fit_keras_function": lambda: fit_with(keras_function),
         "train_function": lambda: on_pipeline(small_array_dataset(x, BATCH, shuffle=True)),
+        "keras_train_function": lambda: on_pipeline(
+            small_array_dataset(x, BATCH, shuffle=True), keras_function),
         "prebatched": lambda: on_pipeline(no_autotune(tf.data.Dataset.from_tensor_slices(batches))),
         "step": lambda: slices(lambda real: step(tf.convert_to_tensor(real))),
         "reference": lambda: slices(reference.step),
@@ -85,10 +100,10 @@ def main():
             rates[name].append(args.steps / (time.perf_counter() - start))
     median = {name: statistics.median(v) for name, v in rates.items()}
     print(f"{args.model}, {args.steps} steps of batch {BATCH}, {args.repeats} interleaved repeats")
-    print(f"{'':15s} {'steps/s':>8s} {'/ step':>7s} {'paired':>7s}")
+    print(f"{'':21s} {'steps/s':>8s} {'/ step':>7s} {'paired':>7s}")
     for name in runs:
         paired = statistics.median(a / b for a, b in zip(rates[name], rates["step"]))
-        print(f"{name:15s} {median[name]:8.2f} {median[name] / median['step']:7.3f} {paired:7.3f}")
+        print(f"{name:21s} {median[name]:8.2f} {median[name] / median['step']:7.3f} {paired:7.3f}")
 
 
 if __name__ == "__main__":

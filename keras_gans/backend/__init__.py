@@ -51,6 +51,9 @@ offers a narrow interface, implemented once per backend:
   (JAX: no per-batch dispatch when no callback has a batch hook, see
   `epoch_callbacks`); unchanged elsewhere. `evaluate_callbacks(model, x,
   y, batch_size, evaluate_kwargs)`: the same for `evaluate()`.
+- `train_function(model)`: `fit()`'s train function in the backend's
+  cheapest form (TF on one device: the iterator's next batch and the step
+  in one flat `tf.function`), or None for Keras's own.
 - `call_network(network, inputs, training)`: `network(inputs,
   training=training)` inside a train step; torch skips `Layer.__call__`'s
   per-layer bookkeeping for built graph networks (eager torch pays it on
@@ -111,6 +114,7 @@ fit_callbacks = getattr(_impl, "fit_callbacks",
                         lambda model, x, y, batch_size, epochs, kwargs: kwargs)
 evaluate_callbacks = getattr(_impl, "evaluate_callbacks",
                              lambda model, x, y, batch_size, kwargs: kwargs)
+train_function = getattr(_impl, "train_function", lambda model: None)
 call_network = getattr(_impl, "call_network",
                        lambda network, inputs, training: network(inputs, training=training))
 random_normal = getattr(_impl, "random_normal", keras.random.normal)

@@ -122,6 +122,50 @@ def _adam_scalars(optimizer, learning_rate, dtype):
         epsilon=tf.cast(optimizer.epsilon, dtype))
 
 
+def train_function(model):
+    """`fit()`'s train function as one flat `tf.function` that takes the
+    next batch from the iterator and runs `train_step` on it; None (Keras's
+    own function) under a tf.distribute strategy, with
+    `steps_per_execution > 1`, `jit_compile=True` (the iterator cannot join
+    an XLA cluster) or `run_eagerly`.
+
+    Keras's function nests the step's `tf.function` in the iterator's and
+    wraps its outputs in a `tf.experimental.Optional`, for strategies and
+    multi-step execution; on one device that costs ~1% of a WGAN-GP step
+    here (`benchmarks/tf_fit_overhead.py`). At the end of a dataset of
+    unknown length, the iterator's `OutOfRangeError` ends the epoch (Keras's
+    epoch iterator catches it), and nothing of the step has run: its ops
+    wait for the batch. (In Keras's function the step's counter and seed
+    updates, which do not read the batch, still run there, one extra per
+    epoch.)
+    """
+    if (model.run_eagerly or model.jit_compile or model.steps_per_execution != 1
+            or tf.distribute.has_strategy()
+            or model.distribute_strategy is not tf.distribute.get_strategy()):
+        return None
+
+    def unwrap_optionals(data):  # Keras's data adapters send None as Optional
+        return keras.tree.map_structure(
+            lambda x: None if isinstance(x, tf.experimental.Optional) else x, data)
+
+    def step(data):
+        data = unwrap_optionals(data)
+        batch = [t for t in tf.nest.flatten(data, expand_composites=True) if t is not None]
+        with tf.control_dependencies(batch):
+            return model.train_step(data)
+
+    step_on_iterator = tf.function(lambda iterator: step(next(iterator)),
+                                   reduce_retracing=True, autograph=False)
+    step_on_data = tf.function(step, reduce_retracing=True, autograph=False)
+
+    def function(iterator):
+        if isinstance(iterator, tf.data.Iterator):
+            return step_on_iterator(iterator)
+        return step_on_data(next(iter(iterator)))  # a Python iterable of batches
+
+    return function
+
+
 def sync_model_state(model):
     """Variables are always current outside JAX."""
 

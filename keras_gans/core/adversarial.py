@@ -197,6 +197,17 @@ class AdversarialModel(keras.Model):
         # turns either into one call of the stateful step below.
         return backend.stateful_train_step(self, self._stateful_train_step, *args)
 
+    def make_train_function(self, force=False):
+        # The backend's cheaper train function where it has one (TF on one
+        # device, see `backend.train_function`), else Keras's.
+        if self.train_function is not None and not force:
+            return self.train_function
+        function = backend.train_function(self)
+        if function is None:
+            return super().make_train_function(force)
+        self.train_function = function
+        return function
+
     def _stateful_train_step(self, data):
         values = self.adversarial_step(data)
         self.optimizer.iterations.assign_add(1)
