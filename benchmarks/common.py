@@ -29,3 +29,19 @@ def add_clock_argument(parser, default="cpu"):
     parser.add_argument("--clock", choices=("cpu", "wall"), default=default,
                         help="what the minutes count: this process's CPU time "
                              "(immune to other load) or wall time")
+
+
+def gan_and_reference(backend, model):
+    """`performance.py`'s `model` ("dcgan" or "wgangp") and the hand-written
+    reference of `references.py` on `backend`, for the probes that compare
+    the two; exits with a message unless Keras runs `backend`."""
+    os.environ.setdefault("KERAS_BACKEND", backend)
+    import keras
+
+    if keras.backend.backend() != backend:
+        raise SystemExit(f"error: run with KERAS_BACKEND={backend}.")
+    from benchmarks.performance import make_gan
+    from benchmarks.references import make_reference
+
+    gan = make_gan(model)
+    return gan, make_reference(backend, gan)

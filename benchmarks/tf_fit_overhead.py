@@ -18,9 +18,11 @@ in reverse order), on the benchmark's model (`performance.make_gan`):
   permutation, as the reference is fed;
 - `reference`: the hand-written loop of `references.py`.
 
-Prints steps/s medians and each one's ratio to `step` (ratio of medians,
-and the median of the per-repeat ratios), then writes nothing: a probe
-for the ratio table of `performance.py`. Run it on an idle machine.
+Prints steps/s medians and each one's ratio to `--baseline` (`step`;
+ratio of medians, and the median of the per-repeat ratios), then writes
+nothing: a probe for the ratio table of `performance.py`. Run it on an
+idle machine. The A/B of README (16):
+`--rows fit,fit_keras_function --baseline fit_keras_function --repeats 30`.
 """
 import argparse
 import os
@@ -36,23 +38,20 @@ def main():
     parser.add_argument("--model", choices=("dcgan", "wgangp"), default="wgangp")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=12)
+    parser.add_argument("--rows", help="comma list of the rows to time (default: all)")
+    parser.add_argument("--baseline", default="step", help="the row the ratios divide by")
     args = parser.parse_args()
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import keras
+    from benchmarks.common import gan_and_reference
+
+    gan, reference = gan_and_reference("tensorflow", args.model)
     import numpy as np
     import tensorflow as tf
-
-    if keras.backend.backend() != "tensorflow":
-        raise SystemExit("error: run with KERAS_BACKEND=tensorflow.")
-    from benchmarks.performance import BATCH
-    from benchmarks.performance import make_gan
-    from benchmarks.references import make_reference
     from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+
+    from benchmarks.performance import BATCH
     from keras_gans.backend.tf_data import no_autotune
     from keras_gans.backend.tf_data import small_array_dataset
 
-    gan = make_gan(args.model)
-    reference = make_reference("tensorflow", gan)
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (args.steps * BATCH, 28, 28, 1)).astype("float32")
     gan.fit(x, batch_size=BATCH, epochs=1, verbose=0)
@@ -90,6 +89,14 @@ def main():
         "step": lambda: slices(lambda real: step(tf.convert_to_tensor(real))),
         "reference": lambda: slices(reference.step),
     }
+    if args.rows:
+        unknown = set(args.rows.split(",")) - set(runs)
+        if unknown:
+            raise SystemExit(f"error: unknown rows {sorted(unknown)}; choose from {list(runs)}.")
+        runs = {name: runs[name] for name in args.rows.split(",")}
+    if args.baseline not in runs:
+        raise SystemExit(f"error: --baseline {args.baseline!r} is not among the rows {list(runs)}.")
+    base = args.baseline
     for run in runs.values():
         run()
     rates = {name: [] for name in runs}
@@ -100,10 +107,10 @@ def main():
             rates[name].append(args.steps / (time.perf_counter() - start))
     median = {name: statistics.median(v) for name, v in rates.items()}
     print(f"{args.model}, {args.steps} steps of batch {BATCH}, {args.repeats} interleaved repeats")
-    print(f"{'':21s} {'steps/s':>8s} {'/ step':>7s} {'paired':>7s}")
+    print(f"{'':21s} {'steps/s':>8s} {'/ ' + base:>9s} {'paired':>7s}")
     for name in runs:
-        paired = statistics.median(a / b for a, b in zip(rates[name], rates["step"]))
-        print(f"{name:21s} {median[name]:8.2f} {median[name] / median['step']:7.3f} {paired:7.3f}")
+        paired = statistics.median(a / b for a, b in zip(rates[name], rates[base]))
+        print(f"{name:21s} {median[name]:8.2f} {median[name] / median[base]:9.3f} {paired:7.3f}")
 
 
 if __name__ == "__main__":
