@@ -187,3 +187,87 @@ def test_lowered_layer_casts_other_dtypes():
     x = torch.ones(2, 3, dtype=torch.float64)
     # Not the graph's dtype: __call__ converts it, as before the lowering.
     assert torch_graph.call_network(network, x, True).dtype == torch.float32
+
+
+# ------------------------------------------------- kernel copies reused
+
+
+@pytest.fixture
+def reuse_kernels(monkeypatch):
+    """Yields a setter for `torch_graph.REUSE_KERNELS` (restored after)."""
+    return lambda value: monkeypatch.setattr(torch_graph, "REUSE_KERNELS", value)
+
+
+def to_torch(kernel):
+    return kernel.permute(3, 2, 0, 1).contiguous(memory_format=torch.channels_last)
+
+
+def test_kernel_copy_is_reused_until_the_kernel_changes(reuse_kernels):
+    reuse_kernels(True)
+    variable = keras.Variable(np.ones((2, 2, 3, 4), "float32"))
+    kernel = variable.value
+    with torch.no_grad():
+        first = torch_graph._torch_layout(kernel, to_torch)
+        assert torch_graph._torch_layout(kernel, to_torch) is first
+    with_grad = torch_graph._torch_layout(kernel, to_torch)  # its own copy
+    assert with_grad is not first and with_grad.requires_grad and not first.requires_grad
+    variable.assign(np.full((2, 2, 3, 4), 2.0, "float32"))  # an in-place write
+    with torch.no_grad():
+        fresh = torch_graph._torch_layout(kernel, to_torch)
+    assert fresh is not first and float(fresh.max()) == 2.0
+
+
+def test_fused_adam_marks_the_weights_changed():
+    from keras_gans.backend import torch_impl
+
+    variable = keras.Variable(np.ones((3, 4), "float32"))
+    optimizer = keras.optimizers.Adam(0.1)
+    optimizer.build([variable])
+    version = variable.value._version
+    torch_impl.apply_gradients(optimizer, [torch.ones(3, 4)], [variable])
+    assert "_parallel_update_step" in vars(optimizer)  # the fused kernel ran
+    assert variable.value._version > version
+
+
+def test_reused_copy_differentiates_in_later_graphs(reuse_kernels):
+    # A copy made with gradients on is reused by a second, separate graph
+    # (a step's next network call); its gradient must equal a fresh copy's.
+    rng = np.random.default_rng(0)
+    kernel = torch.tensor(rng.normal(size=(2, 2, 3, 4)), dtype=torch.float32, requires_grad=True)
+    x = torch.tensor(rng.normal(size=(1, 3, 5, 5)), dtype=torch.float32)
+
+    def gradient():
+        y = torch.nn.functional.conv2d(x, torch_graph._torch_layout(kernel, to_torch))
+        return torch.autograd.grad(y.square().sum(), kernel)[0]
+
+    reuse_kernels(False)
+    expected = gradient()
+    reuse_kernels(True)
+    first, second = gradient(), gradient()
+    torch.testing.assert_close(first, expected, rtol=0, atol=0)
+    torch.testing.assert_close(second, expected, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("model", ["wgan_gp", "dcgan"])
+def test_training_with_reused_kernels_is_unchanged(model, reuse_kernels, rng):
+    # WGAN-GP calls its generator six times and its critic with the
+    # penalty's double backward; EMA and Adam write the weights in place.
+    from keras_gans.models import WGANGP
+
+    images = rng.uniform(-1, 1, (40, 8, 8, 1)).astype("float32")
+    runs = []
+    for reuse in (True, False):
+        reuse_kernels(reuse)
+        keras.utils.set_random_seed(0)
+        cls = WGANGP if model == "wgan_gp" else DCGAN
+        gan = cls(image_shape=(8, 8, 1), latent_dim=4, base_filters=4, seed=3,
+                  ema_decay=0.9, n_critic=2)
+        gan.compile()
+        initial = gan.get_weights()
+        history = gan.fit(images, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        runs.append((initial, gan.get_weights(), history.history))
+    (initial, reused, reused_logs), (_, copied, copied_logs) = runs
+    assert max(np.abs(a - b).max() for a, b in zip(initial, reused)) > 1e-3
+    assert reused_logs == copied_logs
+    for a, b in zip(reused, copied):
+        np.testing.assert_array_equal(a, b)

@@ -89,6 +89,10 @@ def fused_adam_step(optimizer, grads, variables, learning_rate):
                        steps, lr=alpha, beta1=float(beta_1), beta2=float(beta_2),
                        weight_decay=0.0, eps=float(optimizer.epsilon), amsgrad=False,
                        maximize=False)
+    # The fused kernel does not bump the weights' version counters, which
+    # autograd's in-place checks and the kernel copies of
+    # `torch_graph._torch_layout` read.
+    torch.autograd.graph.increment_version(params)
     return True
 
 
@@ -200,14 +204,25 @@ def conv_transpose_padding(kernel_shape, strides, padding, output_padding, dilat
     return [left for left, _ in crops], [left - right for left, right in crops]
 
 
+def torch_transpose_kernel(kernel):
+    """A Keras `Conv2DTranspose` kernel `(h, w, out, in)` as torch's
+    transposed convolution takes it for channels-last inputs, `(in, out, h,
+    w)` in channels-last memory: the copy torch's kernel would otherwise
+    make on each call (the same numbers)."""
+    return kernel.permute(3, 2, 0, 1).contiguous(memory_format=torch.channels_last)
+
+
 def padded_conv_transpose(inputs, kernel, strides, pads, dilation, data_format=None,
-                          bias=None):
+                          bias=None, kernel_in_torch_layout=False):
     """torch's transposed convolution with `pads` from `conv_transpose_padding`
-    (and the per-channel `bias`, added inside the kernel)."""
+    (and the per-channel `bias`, added inside the kernel). `kernel` is
+    Keras's, or `torch_transpose_kernel`'s copy of it."""
     channels_last = _channels_last(data_format)
     x = inputs.permute(0, 3, 1, 2) if channels_last else inputs
+    if not kernel_in_torch_layout:
+        kernel = kernel.permute(3, 2, 0, 1)
     y = torch.nn.functional.conv_transpose2d(
-        x, kernel.permute(3, 2, 0, 1), bias, stride=strides, padding=pads[0],
+        x, kernel, bias, stride=strides, padding=pads[0],
         output_padding=pads[1], dilation=dilation)
     return y.permute(0, 2, 3, 1) if channels_last else y
 
