@@ -198,23 +198,44 @@ def reuse_kernels(monkeypatch):
     return lambda value: monkeypatch.setattr(torch_graph, "REUSE_KERNELS", value)
 
 
-def to_torch(kernel):
-    return kernel.permute(3, 2, 0, 1).contiguous(memory_format=torch.channels_last)
+def to_torch():
+    return torch_graph._KernelCopies(
+        lambda kernel: kernel.permute(3, 2, 0, 1).contiguous(memory_format=torch.channels_last))
 
 
 def test_kernel_copy_is_reused_until_the_kernel_changes(reuse_kernels):
     reuse_kernels(True)
     variable = keras.Variable(np.ones((2, 2, 3, 4), "float32"))
-    kernel = variable.value
+    kernel, copies = variable.value, to_torch()
     with torch.no_grad():
-        first = torch_graph._torch_layout(kernel, to_torch)
-        assert torch_graph._torch_layout(kernel, to_torch) is first
-    with_grad = torch_graph._torch_layout(kernel, to_torch)  # its own copy
+        first = copies(kernel)
+        assert copies(kernel) is first
+    with_grad = copies(kernel)  # its own copy
     assert with_grad is not first and with_grad.requires_grad and not first.requires_grad
     variable.assign(np.full((2, 2, 3, 4), 2.0, "float32"))  # an in-place write
     with torch.no_grad():
-        fresh = torch_graph._torch_layout(kernel, to_torch)
+        fresh = copies(kernel)
     assert fresh is not first and float(fresh.max()) == 2.0
+    other = torch.ones(2, 2, 3, 4)  # another tensor at the same version
+    with torch.no_grad():
+        assert float(copies(other).max()) == 1.0
+
+
+def test_kernel_copies_go_with_the_model():
+    # A copy made with gradients holds its kernel (through autograd), so
+    # the copies must live with the network, not in a global table.
+    import gc
+    import weakref
+
+    gan = DCGAN(image_shape=(8, 8, 1), latent_dim=4, base_filters=4, seed=0)
+    gan.compile()
+    gan.fit(np.zeros((8, 8, 8, 1), "float32"), batch_size=8, verbose=0)
+    kernel = weakref.ref(gan.discriminator.layers[1].kernel.value)
+    assert kernel() is not None
+    del gan
+    gc.collect()  # frees the networks; their plans' weak keys die with them,
+    gc.collect()  # which frees the plans, and the layers' cycles on this pass
+    assert kernel() is None
 
 
 def test_fused_adam_marks_the_weights_changed():
@@ -236,8 +257,10 @@ def test_reused_copy_differentiates_in_later_graphs(reuse_kernels):
     kernel = torch.tensor(rng.normal(size=(2, 2, 3, 4)), dtype=torch.float32, requires_grad=True)
     x = torch.tensor(rng.normal(size=(1, 3, 5, 5)), dtype=torch.float32)
 
+    copies = to_torch()
+
     def gradient():
-        y = torch.nn.functional.conv2d(x, torch_graph._torch_layout(kernel, to_torch))
+        y = torch.nn.functional.conv2d(x, copies(kernel))
         return torch.autograd.grad(y.square().sum(), kernel)[0]
 
     reuse_kernels(False)

@@ -21,7 +21,7 @@ step calls the torch
 operations that `call` ends in, with the same memory layouts, so the same
 kernels run; any other configuration keeps `call`. The lowered
 convolutions also keep their kernels' copies in torch's layout while the
-weights are unchanged (`_torch_layout`), instead of copying them on each
+weights are unchanged (`_KernelCopies`), instead of copying them on each
 call.
 
 It falls back to `network(inputs, training=training)` where the shortcut
@@ -52,9 +52,6 @@ _PLANS = weakref.WeakKeyDictionary()  # network -> _Plan, or False if ineligible
 
 # Off: every convolution call copies its kernel to torch's layout again.
 REUSE_KERNELS = True
-# id(kernel value) -> (weak reference to it, {grad mode: (version, copy)});
-# by id, as a tensor's == compares values.
-_KERNELS = {}
 
 
 def call_network(network, inputs, training):
@@ -262,7 +259,7 @@ def _with_bias_and_activation(layer, fn):
     return run
 
 
-def _torch_layout(kernel, convert):
+class _KernelCopies:
     """`convert(kernel)` (a copy in the layout torch's convolution takes),
     reused while `kernel` is the same tensor with no in-place write since
     (its version counter: optimizer steps and assigns bump it) and the
@@ -274,21 +271,23 @@ def _torch_layout(kernel, convert):
     enabled keeps its autograd path to the kernel (a permute and a clone,
     which save no tensors), so a later graph can differentiate through it
     again; one made without gradients serves only calls without them.
+    One instance per lowered layer: the copies go with the layer's plan.
     """
-    if not REUSE_KERNELS:
-        return convert(kernel)
-    grad_mode = torch.is_grad_enabled()
-    key = id(kernel)
-    held = _KERNELS.get(key)
-    if held is None or held[0]() is not kernel:
-        held = _KERNELS[key] = (weakref.ref(kernel, lambda _: _KERNELS.pop(key, None)), {})
-    copies = held[1]
-    entry = copies.get(grad_mode)
-    if entry is not None and entry[0] == kernel._version:
-        return entry[1]
-    copy = convert(kernel)
-    copies[grad_mode] = (kernel._version, copy)
-    return copy
+
+    def __init__(self, convert):
+        self.convert = convert
+        self.copies = {}  # grad mode -> (kernel, its version, copy)
+
+    def __call__(self, kernel):
+        if not REUSE_KERNELS:
+            return self.convert(kernel)
+        grad_mode = torch.is_grad_enabled()
+        held = self.copies.get(grad_mode)
+        if held is not None and held[0] is kernel and held[1] == kernel._version:
+            return held[2]
+        copy = self.convert(kernel)
+        self.copies[grad_mode] = (kernel, kernel._version, copy)
+        return copy
 
 
 def _conv2d(layer, shape):
@@ -308,8 +307,8 @@ def _conv2d(layer, shape):
     stride, dilation = list(layer.strides), list(layer.dilation_rate)
     channels_last = torch.channels_last
 
-    def to_torch(kernel):
-        return kernel.permute(3, 2, 0, 1).contiguous(memory_format=channels_last)
+    to_torch = _KernelCopies(
+        lambda kernel: kernel.permute(3, 2, 0, 1).contiguous(memory_format=channels_last))
 
     def conv(x, kernel, bias):
         # As Keras's conv: NCHW shape in channels-last memory (a view of an
@@ -317,7 +316,7 @@ def _conv2d(layer, shape):
         x = x.permute(0, 3, 1, 2)
         if not x.is_contiguous(memory_format=channels_last):
             x = x.contiguous(memory_format=channels_last)
-        kernel = _torch_layout(kernel, to_torch)
+        kernel = to_torch(kernel)
         y = torch.nn.functional.conv2d(x, kernel, bias, stride, padding, dilation)
         return y.permute(0, 2, 3, 1)
 
@@ -335,8 +334,10 @@ def _conv2d_transpose(layer, shape):
     if pads is None:
         return None  # Keras slices its output: keep its call
 
+    to_torch = _KernelCopies(torch_impl.torch_transpose_kernel)
+
     def conv_transpose(x, kernel, bias):
-        kernel = _torch_layout(kernel, torch_impl.torch_transpose_kernel)
+        kernel = to_torch(kernel)
         return torch_impl.padded_conv_transpose(x, kernel, strides, pads, dilation,
                                                 "channels_last", bias, kernel_in_torch_layout=True)
 

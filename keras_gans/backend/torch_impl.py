@@ -91,7 +91,7 @@ def fused_adam_step(optimizer, grads, variables, learning_rate):
                        maximize=False)
     # The fused kernel does not bump the weights' version counters, which
     # autograd's in-place checks and the kernel copies of
-    # `torch_graph._torch_layout` read.
+    # `torch_graph._KernelCopies` read.
     torch.autograd.graph.increment_version(params)
     return True
 
