@@ -221,6 +221,24 @@ def test_kernel_copy_is_reused_until_the_kernel_changes(reuse_kernels):
         assert float(copies(other).max()) == 1.0
 
 
+def test_unfrozen_kernel_gets_gradients(reuse_kernels):
+    # Keras's `trainable` setter flips requires_grad without a version
+    # bump: a copy made while frozen has no path back to the kernel and
+    # must not serve the unfrozen layer.
+    reuse_kernels(True)
+    variable = keras.Variable(np.ones((2, 2, 3, 4), "float32"))
+    variable.trainable = False
+    kernel, copies = variable.value, to_torch()
+    x = torch.ones(1, 3, 5, 5)
+    frozen = torch.nn.functional.conv2d(x, copies(kernel))
+    assert not frozen.requires_grad
+    variable.trainable = True
+    assert kernel.requires_grad and variable.value is kernel
+    y = torch.nn.functional.conv2d(x, copies(kernel))
+    (gradient,) = torch.autograd.grad(y.sum(), kernel)
+    assert float(gradient.abs().sum()) > 0
+
+
 def test_kernel_copies_go_with_the_model():
     # A copy made with gradients holds its kernel (through autograd), so
     # the copies must live with the network, not in a global table.

@@ -43,6 +43,8 @@ def test_flat_function_trains_as_keras_function():
     theirs, _, their_logs = train(images, True, batch_size=10, shuffle=False)
     assert ours.train_function.__qualname__ == FLAT
     assert theirs.train_function.__qualname__ == KERAS
+    # fit() fed the iterator to the flat function (its other path is eager).
+    assert ours.train_function.step_on_iterator.experimental_get_tracing_count() >= 1
     assert int(ours.optimizer.iterations) == int(theirs.optimizer.iterations) == 8
     assert ours_logs == their_logs and len(ours_logs["d_loss"]) == 2
     moved = max(np.abs(a - b).max() for a, b in zip(initial, ours.get_weights()))
@@ -91,3 +93,23 @@ def test_keras_function_under_a_strategy():
         gan = make_gan()
         assert backend.train_function(gan) is None
     assert backend.train_function(gan) is None  # built under it, fit outside
+    gan.fit(noise_images(8, (8, 8, 1)), batch_size=4, verbose=0)
+    assert gan.train_function.__qualname__ == KERAS
+
+
+def test_none_in_the_data_reaches_the_step():
+    # Keras's adapters send a generator's None as a tf Optional; the
+    # step gets None, as from Keras's function.
+    images = noise_images(8, (8, 8, 1))
+
+    def batches():
+        for start in range(0, 8, 4):
+            yield images[start:start + 4], None
+
+    seen = []
+    gan = make_gan()
+    step = gan.train_step
+    gan.train_step = lambda data: seen.append(data) or step(data)
+    gan.fit(batches(), epochs=1, verbose=0)
+    assert gan.train_function.__qualname__ == FLAT
+    assert seen and all(isinstance(data, tuple) and data[1] is None for data in seen)

@@ -163,6 +163,7 @@ def train_function(model):
             return step_on_iterator(iterator)
         return step_on_data(next(iter(iterator)))  # a Python iterable of batches
 
+    function.step_on_iterator = step_on_iterator  # for tests: its traces
     return function
 
 

@@ -272,21 +272,25 @@ class _KernelCopies:
     which save no tensors), so a later graph can differentiate through it
     again; one made without gradients serves only calls without them.
     One instance per lowered layer: the copies go with the layer's plan.
+    `requires_grad` is part of the check too: Keras's `trainable` setter
+    flips it without a version bump, and a copy made while frozen has no
+    path back to the kernel.
     """
 
     def __init__(self, convert):
         self.convert = convert
-        self.copies = {}  # grad mode -> (kernel, its version, copy)
+        self.copies = {}  # grad mode -> (kernel, its version, requires_grad, copy)
 
     def __call__(self, kernel):
-        if not REUSE_KERNELS:
+        if not REUSE_KERNELS or torch.compiler.is_compiling():
             return self.convert(kernel)
         grad_mode = torch.is_grad_enabled()
+        state = (kernel._version, kernel.requires_grad)
         held = self.copies.get(grad_mode)
-        if held is not None and held[0] is kernel and held[1] == kernel._version:
-            return held[2]
+        if held is not None and held[0] is kernel and held[1:3] == state:
+            return held[3]
         copy = self.convert(kernel)
-        self.copies[grad_mode] = (kernel, kernel._version, copy)
+        self.copies[grad_mode] = (kernel, *state, copy)
         return copy
 
 

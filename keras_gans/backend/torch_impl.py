@@ -92,7 +92,8 @@ def fused_adam_step(optimizer, grads, variables, learning_rate):
     # The fused kernel does not bump the weights' version counters, which
     # autograd's in-place checks and the kernel copies of
     # `torch_graph._KernelCopies` read.
-    torch.autograd.graph.increment_version(params)
+    for param in params:  # one at a time: torch < 2.5 takes no list
+        torch.autograd.graph.increment_version(param)
     return True
 
 
