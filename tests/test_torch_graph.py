@@ -219,6 +219,9 @@ def test_kernel_copy_is_reused_until_the_kernel_changes(reuse_kernels):
     other = torch.ones(2, 2, 3, 4)  # another tensor at the same version
     with torch.no_grad():
         assert float(copies(other).max()) == 1.0
+    with torch.inference_mode():  # no version counter: copied each time
+        made_there = torch.full((2, 2, 3, 4), 3.0)
+        assert float(copies(made_there).max()) == 3.0
 
 
 def test_unfrozen_kernel_gets_gradients(reuse_kernels):

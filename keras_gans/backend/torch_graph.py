@@ -282,7 +282,8 @@ class _KernelCopies:
         self.copies = {}  # grad mode -> (kernel, its version, requires_grad, copy)
 
     def __call__(self, kernel):
-        if not REUSE_KERNELS or torch.compiler.is_compiling():
+        # Inference tensors have no version counter; torch.compile traces.
+        if not REUSE_KERNELS or kernel.is_inference() or torch.compiler.is_compiling():
             return self.convert(kernel)
         grad_mode = torch.is_grad_enabled()
         state = (kernel._version, kernel.requires_grad)
