@@ -45,3 +45,21 @@ def gan_and_reference(backend, model):
 
     gan = make_gan(model)
     return gan, make_reference(backend, gan)
+
+
+def interleaved_rates(runs, repeats, steps):
+    """{name: [steps/s per repeat]} for `runs` ({name: callable that runs
+    `steps` steps}): each is called once to warm up, then once per repeat,
+    every other repeat in reverse order, so that neither side always
+    follows the other (a drift within a repeat then cancels out)."""
+    import time
+
+    for run in runs.values():
+        run()
+    rates = {name: [] for name in runs}
+    for repeat in range(repeats):
+        for name in list(runs) if repeat % 2 == 0 else list(runs)[::-1]:
+            start = time.perf_counter()
+            runs[name]()
+            rates[name].append(steps / (time.perf_counter() - start))
+    return rates

@@ -25,7 +25,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -87,6 +86,7 @@ def main():
     parser.add_argument("--top", type=int, default=20)
     args = parser.parse_args()
     from benchmarks.common import gan_and_reference
+    from benchmarks.common import interleaved_rates
 
     gan, reference = gan_and_reference("jax", args.model)
     import jax
@@ -127,15 +127,9 @@ def main():
         jax.block_until_ready(reference.state)
 
     runs = {"ours": run_ours, "reference": run_reference}
-    for run in runs.values():
-        run()
-    rates = {side: [] for side in runs}
-    for repeat in range(args.repeats):
-        for side in list(runs) if repeat % 2 == 0 else list(runs)[::-1]:
-            start = time.perf_counter()
-            for _ in range(30):
-                runs[side]()
-            rates[side].append(30 / (time.perf_counter() - start))
+    rates = interleaved_rates(
+        {side: lambda run=run: [run() for _ in range(30)] for side, run in runs.items()},
+        args.repeats, 30)
     median = {side: statistics.median(v) for side, v in rates.items()}
     paired = statistics.median(a / b for a, b in zip(rates["ours"], rates["reference"]))
     print(f"plain loop, steps/s: ours {median['ours']:.2f}, reference {median['reference']:.2f}, "

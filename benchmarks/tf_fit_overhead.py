@@ -28,7 +28,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -42,6 +41,7 @@ def main():
     parser.add_argument("--baseline", default="step", help="the row the ratios divide by")
     args = parser.parse_args()
     from benchmarks.common import gan_and_reference
+    from benchmarks.common import interleaved_rates
 
     gan, reference = gan_and_reference("tensorflow", args.model)
     import numpy as np
@@ -97,14 +97,7 @@ def main():
     if args.baseline not in runs:
         raise SystemExit(f"error: --baseline {args.baseline!r} is not among the rows {list(runs)}.")
     base = args.baseline
-    for run in runs.values():
-        run()
-    rates = {name: [] for name in runs}
-    for repeat in range(args.repeats):
-        for name in list(runs) if repeat % 2 == 0 else list(runs)[::-1]:
-            start = time.perf_counter()
-            runs[name]()
-            rates[name].append(args.steps / (time.perf_counter() - start))
+    rates = interleaved_rates(runs, args.repeats, args.steps)
     median = {name: statistics.median(v) for name, v in rates.items()}
     print(f"{args.model}, {args.steps} steps of batch {BATCH}, {args.repeats} interleaved repeats")
     print(f"{'':21s} {'steps/s':>8s} {'/ ' + base:>9s} {'paired':>7s}")

@@ -344,7 +344,7 @@ def _conv2d_transpose(layer, shape):
     def conv_transpose(x, kernel, bias):
         kernel = to_torch(kernel)
         return torch_impl.padded_conv_transpose(x, kernel, strides, pads, dilation,
-                                                "channels_last", bias, kernel_in_torch_layout=True)
+                                                "channels_last", bias)
 
     return _with_bias_and_activation(layer, conv_transpose)
 

@@ -184,7 +184,8 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     if pads is None:
         return ops.conv_transpose(inputs, kernel, strides, padding, output_padding,
                                   data_format, dilation_rate)
-    return padded_conv_transpose(inputs, kernel, strides, pads, dilation, data_format)
+    return padded_conv_transpose(inputs, kernel.permute(3, 2, 0, 1), strides, pads, dilation,
+                                 data_format)
 
 
 def conv_transpose_padding(kernel_shape, strides, padding, output_padding, dilation):
@@ -214,14 +215,13 @@ def torch_transpose_kernel(kernel):
 
 
 def padded_conv_transpose(inputs, kernel, strides, pads, dilation, data_format=None,
-                          bias=None, kernel_in_torch_layout=False):
+                          bias=None):
     """torch's transposed convolution with `pads` from `conv_transpose_padding`
-    (and the per-channel `bias`, added inside the kernel). `kernel` is
-    Keras's, or `torch_transpose_kernel`'s copy of it."""
+    (and the per-channel `bias`, added inside the kernel). `kernel` is in
+    torch's layout `(in, out, h, w)`: a permuted view of Keras's, or
+    `torch_transpose_kernel`'s copy of it."""
     channels_last = _channels_last(data_format)
     x = inputs.permute(0, 3, 1, 2) if channels_last else inputs
-    if not kernel_in_torch_layout:
-        kernel = kernel.permute(3, 2, 0, 1)
     y = torch.nn.functional.conv_transpose2d(
         x, kernel, bias, stride=strides, padding=pads[0],
         output_padding=pads[1], dilation=dilation)
