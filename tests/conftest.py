@@ -17,6 +17,22 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (
         os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
+# On an NVIDIA GPU the suite's exactness checks (two runs train the same,
+# a lowering equals Keras's layer) need deterministic kernels and plain
+# float32 products: cuDNN and XLA use TF32 and atomic reductions by
+# default. CI's CPU runs are unchanged.
+ON_GPU = os.path.exists("/dev/nvidiactl")
+if ON_GPU:
+    os.environ["XLA_FLAGS"] += " --xla_gpu_deterministic_ops=true"
+    os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    if os.environ["KERAS_BACKEND"] == "torch":
+        import torch
+
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = False
+        torch.use_deterministic_algorithms(True, warn_only=True)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

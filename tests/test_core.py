@@ -522,9 +522,10 @@ def test_a_failed_fit_keeps_the_weights_and_the_model_trains_on():
     # TensorFlow reports the reader's error wrapped in its own type.
     with pytest.raises(Exception, match="disk gone"):
         gan.fit(FailsAtThirdBatch(), verbose=0)
-    # The completed steps are kept (TensorFlow's reader may run one batch
-    # ahead of the error), and training goes on.
+    # The completed steps are kept, and training goes on. A reader that
+    # runs one batch ahead (TensorFlow's; Keras's JAX iterator on a GPU)
+    # meets the error before the second step: one step of the epoch or two.
     done = int(gan.optimizer["g"].iterations.numpy())
-    assert done >= 2 + 2
+    assert done in (2 + 1, 2 + 2)
     gan.fit(noise_images(8), batch_size=4, verbose=0)
     assert int(gan.optimizer["g"].iterations.numpy()) == done + 2

@@ -5,6 +5,7 @@ import os
 import keras
 import numpy as np
 import pytest
+from conftest import require_data
 from PIL import Image
 
 from helpers import tiny_dcgan
@@ -83,6 +84,7 @@ def test_conditional_gan_needs_class_folders(tmp_path):
 
 
 def test_run_folder_keeps_its_optimizer_state_on_request(tmp_path):
+    require_data("mnist")  # `keras-gans train dcgan` trains on MNIST
     run = str(tmp_path / "run")
     assert cli.main(["train", "dcgan", "--out", run, "--epochs", "1", "--steps-per-epoch", "2",
                      "--batch-size", "8", "--latent-dim", "8", "--base-filters", "4",

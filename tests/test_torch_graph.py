@@ -17,6 +17,21 @@ from keras_gans.models import DCGAN  # noqa: E402
 
 
 @pytest.fixture
+def on_keras_device():
+    """Tensors the test makes land where Keras keeps the weights (CUDA
+    when there is one), as a train step's inputs do. Not for `fit()`:
+    Keras's torch loader draws its shuffle on the CPU."""
+    from keras.src.backend.torch.core import get_device
+
+    with torch.device(get_device()):
+        yield
+
+
+def numpy(tensor):
+    return tensor.detach().cpu().numpy()
+
+
+@pytest.fixture
 def shortcut():
     """Yields a setter for `torch_graph.ENABLED`; restores it after."""
     before = torch_graph.ENABLED
@@ -50,7 +65,7 @@ def test_training_matches_layer_call(model_class, shortcut, rng):
     # Weights, BatchNorm moving statistics and optimizer moments all agree.
     for a, b in zip(fast.variables + fast.optimizer.variables,
                     slow.variables + slow.optimizer.variables):
-        np.testing.assert_allclose(np.asarray(a.value.detach()), np.asarray(b.value.detach()),
+        np.testing.assert_allclose(numpy(a.value), numpy(b.value),
                                    rtol=1e-5, atol=1e-6, err_msg=a.path)
 
 
@@ -65,14 +80,15 @@ def nested_network():
 
 
 @pytest.mark.parametrize("training", [True, False])
+@pytest.mark.usefixtures("on_keras_device")
 def test_nested_graph_matches_layer_call(training, rng):
     network = nested_network()
-    x = torch.from_numpy(rng.normal(size=(4, 6)).astype("float32"))
+    x = torch.as_tensor(rng.normal(size=(4, 6)).astype("float32"))
     expected = network(x, training=training)
     before = [v.numpy().copy() for v in network.non_trainable_variables]
     ours = torch_graph.call_network(network, x, training)
     assert torch_graph._PLANS.get(network)
-    np.testing.assert_allclose(ours.detach().numpy(), expected.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(numpy(ours), numpy(expected), rtol=1e-6)
     # BatchNorm updated its moving statistics only in training, once per call.
     changed = [not np.array_equal(v.numpy(), b) for v, b in zip(network.non_trainable_variables, before)]
     assert all(changed) == training and any(changed) == training
@@ -115,16 +131,18 @@ def mixed_precision_network():
     (masked_network, np.array([[1, 2, 0, 0]], "int32")),
     (mixed_precision_network, np.ones((2, 3), "float32")),
 ])
+@pytest.mark.usefixtures("on_keras_device")
 def test_steps_aside_where_call_does_more(make, x):
     network = make()
     network(x)  # built
-    x = torch.from_numpy(x)
+    x = torch.as_tensor(x)
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(torch_graph.call_network(network, x, True)),
         keras.ops.convert_to_numpy(network(x, training=True)), rtol=1e-3)
     assert torch_graph._PLANS.get(network) is False
 
 
+@pytest.mark.usefixtures("on_keras_device")
 def test_wrong_input_gets_keras_error():
     network = nested_network()
     with pytest.raises(ValueError, match="incompatible|expected"):
@@ -165,23 +183,25 @@ LOWERED_CASES = [  # (layer, input shape, whether it is lowered)
 
 @pytest.mark.parametrize("layer, shape, lowered", LOWERED_CASES,
                          ids=[f"{type(c[0]).__name__}-{i}" for i, c in enumerate(LOWERED_CASES)])
+@pytest.mark.usefixtures("on_keras_device")
 def test_lowered_layers_match_call(layer, shape, lowered, rng):
     inputs = keras.Input(shape[1:])
     network = keras.Model(inputs, layer(inputs))
     # Random weights: zero-initialized biases would hide how a bias is added.
     layer.set_weights([rng.normal(size=w.shape).astype("float32") for w in layer.get_weights()])
-    x = torch.from_numpy(rng.normal(size=shape).astype("float32")).requires_grad_(True)
+    x = torch.as_tensor(rng.normal(size=shape).astype("float32")).requires_grad_(True)
     expected = network(x, training=True)
     (expected_grad,) = torch.autograd.grad(expected.square().sum(), x)
     ours = torch_graph.call_network(network, x, True)
     (grad,) = torch.autograd.grad(ours.square().sum(), x)
     # Same kernels on the same memory layouts: the same numbers, not just close.
-    np.testing.assert_array_equal(ours.detach().numpy(), expected.detach().numpy())
-    np.testing.assert_array_equal(grad.numpy(), expected_grad.numpy())
+    np.testing.assert_array_equal(numpy(ours), numpy(expected))
+    np.testing.assert_array_equal(numpy(grad), numpy(expected_grad))
     (call, *_), = torch_graph._PLANS[network].steps
     assert (getattr(call, "lowers", None) is layer) == lowered
 
 
+@pytest.mark.usefixtures("on_keras_device")
 def test_lowered_layer_casts_other_dtypes():
     network = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     x = torch.ones(2, 3, dtype=torch.float64)
@@ -203,6 +223,7 @@ def to_torch():
         lambda kernel: kernel.permute(3, 2, 0, 1).contiguous(memory_format=torch.channels_last))
 
 
+@pytest.mark.usefixtures("on_keras_device")
 def test_kernel_copy_is_reused_until_the_kernel_changes(reuse_kernels):
     reuse_kernels(True)
     variable = keras.Variable(np.ones((2, 2, 3, 4), "float32"))
@@ -224,6 +245,7 @@ def test_kernel_copy_is_reused_until_the_kernel_changes(reuse_kernels):
         assert float(copies(made_there).max()) == 3.0
 
 
+@pytest.mark.usefixtures("on_keras_device")
 def test_unfrozen_kernel_gets_gradients(reuse_kernels):
     # Keras's `trainable` setter flips requires_grad without a version
     # bump: a copy made while frozen has no path back to the kernel and
@@ -259,6 +281,7 @@ def test_kernel_copies_go_with_the_model():
     assert kernel() is None
 
 
+@pytest.mark.usefixtures("on_keras_device")
 def test_fused_adam_marks_the_weights_changed():
     from keras_gans.backend import torch_impl
 
@@ -271,6 +294,7 @@ def test_fused_adam_marks_the_weights_changed():
     assert variable.value._version > version
 
 
+@pytest.mark.usefixtures("on_keras_device")
 def test_reused_copy_differentiates_in_later_graphs(reuse_kernels):
     # A copy made with gradients on is reused by a second, separate graph
     # (a step's next network call); its gradient must equal a fresh copy's.

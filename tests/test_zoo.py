@@ -9,6 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import require_data
 
 from helpers import compiled_tiny_dcgan
 from helpers import noise_images
@@ -147,6 +148,8 @@ def test_missing_file_and_unknown_names(trained, tmp_path):
 
 def test_export_run_turns_a_cli_run_into_an_entry(tmp_path):
     from keras_gans import cli
+
+    require_data("mnist")  # `keras-gans train dcgan` trains on MNIST
 
     run = str(tmp_path / "run")
     assert cli.main(["train", "dcgan", "--out", run, "--epochs", "1", "--steps-per-epoch", "2",

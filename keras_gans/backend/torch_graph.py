@@ -101,6 +101,10 @@ class _Plan:
             (len(x.shape), to_torch_dtype(x.dtype), [(i, d) for i, d in enumerate(x.shape) if d is not None])
             for x in graph.inputs
         ]
+        # Inputs on another device (a CPU tensor for a CUDA network) take
+        # `__call__`, which moves them as Keras's conversion does.
+        weights = graph.weights
+        self.device = weights[0].value.device if weights else None
         self.output_ids = [id(x) for x in graph.outputs]
         self.outputs_struct = graph._outputs_struct
         # One output tensor, not nested: no tree packing needed.
@@ -151,11 +155,13 @@ class _Plan:
         return call, takes_training, node.arguments, outputs
 
     def accepts(self, inputs):
-        """Whether `inputs` are torch tensors of the graph's input shapes and
-        dtypes (anything else takes `__call__`, which converts or raises)."""
+        """Whether `inputs` are torch tensors of the graph's input shapes,
+        dtypes and device (anything else takes `__call__`, which converts or
+        raises)."""
         flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         return len(flat) == len(self.input_specs) and all(
             isinstance(x, torch.Tensor) and x.ndim == rank and x.dtype == dtype
+            and (self.device is None or x.device == self.device)
             and all(x.shape[i] == size for i, size in known)
             for x, (rank, dtype, known) in zip(flat, self.input_specs)
         )
