@@ -41,10 +41,48 @@ def test_draws_and_seed_state_equal_keras(kind, dtype):
 def test_seed_counter_wraps_like_keras():
     top = np.iinfo(keras.random.SeedGenerator(0).state.dtype).max
     ours, theirs = seed_pair((2**31 - 9, top))
-    a = backend.random_normal((4, 2), seed=ours)
-    b = keras.random.normal((4, 2), seed=theirs)
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
-    np.testing.assert_array_equal(state(ours), state(theirs))
+    for _ in range(3):  # at the top, wrapped, after the wrap
+        a = backend.random_normal((4, 2), seed=ours)
+        b = keras.random.normal((4, 2), seed=theirs)
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+        np.testing.assert_array_equal(state(ours), state(theirs))
+
+
+def test_writes_to_the_seed_state_between_draws_are_seen():
+    # torch keeps the state's ints on the host between its own draws; an
+    # assign (a restore), Keras's own draw or set_weights must not be missed.
+    ours, theirs = seed_pair()
+    writes = [
+        lambda g: g.state.assign(np.array([11, 40], dtype=g.state.dtype)),
+        lambda g: keras.random.normal((2,), seed=g),
+        lambda g: g.state.assign(g.state.value),  # the same values, written again
+    ]
+    for write in [None, *writes]:
+        if write is not None:
+            write(ours), write(theirs)
+        a = backend.random_uniform((5,), seed=ours)
+        b = keras.random.uniform((5,), seed=theirs)
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+        np.testing.assert_array_equal(state(ours), state(theirs))
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="torch's draw path")
+def test_torch_draws_do_not_read_the_state_back(monkeypatch):
+    # On CUDA a read-back waits for all queued kernels: only the first
+    # draw of a generator (or one after a write) reads its state.
+    import torch
+
+    ours, _ = seed_pair()
+    backend.random_normal((3,), seed=ours)
+    reads = []
+    original = torch.Tensor.tolist
+    monkeypatch.setattr(torch.Tensor, "tolist", lambda t: reads.append(t) or original(t))
+    for _ in range(3):
+        backend.random_normal((3,), seed=ours)
+    assert reads == []
+    ours.state.assign(np.array([1, 2], dtype=ours.state.dtype))
+    backend.random_normal((3,), seed=ours)
+    assert len(reads) == 1
 
 
 def test_int_seed_and_scalar_shape_fall_back_to_keras():

@@ -1,4 +1,6 @@
 """PyTorch implementation of the backend seam (eager autograd)."""
+import types
+
 import keras
 import torch
 from keras import ops
@@ -49,7 +51,26 @@ def stateful_test_step(model, step_fn, data):
 
 def apply_gradients(optimizer, grads, variables):
     fused_adam.install(optimizer, "_parallel_update_step", fused_adam_step, lambda: FUSED_ADAM)
+    _count_in_place(optimizer.iterations)
     optimizer.apply(grads, variables)
+
+
+def _count_in_place(variable):
+    """Makes `variable.assign_add(<Python int>)` add in place. Keras's own
+    first makes the int a device tensor: a host-to-device copy, which on a
+    GPU waits for every queued kernel, and `Optimizer.apply` counts each
+    update that way (six stalls in a WGAN-GP step)."""
+    if "assign_add" not in vars(variable):
+        # Bound, not a closure: a copy made attribute by attribute updates its own value.
+        variable.assign_add = types.MethodType(_assign_add_in_place, variable)
+
+
+def _assign_add_in_place(variable, value):
+    if type(value) is int and type(variable).value is torch_variables.PLAIN_VALUE \
+            and torch_variables.reads_are_plain():
+        with torch.no_grad():
+            return variable._value.add_(value)
+    return type(variable).assign_add(variable, value)
 
 
 # Keras's torch Adam updates with ten `torch._foreach_*` passes and four
@@ -72,8 +93,7 @@ def fused_adam_step(optimizer, grads, variables, learning_rate):
     """
     params = torch_variables.values(variables)
     first = params[0]
-    if any(p.dtype != first.dtype or p.device != first.device for p in params) or any(
-            g.dtype != first.dtype for g in grads):
+    if any(t.dtype != first.dtype or t.device != first.device for t in params + list(grads)):
         return False
     index = optimizer._get_variable_index
     momentums = torch_variables.values([optimizer._momentums[index(v)] for v in variables])

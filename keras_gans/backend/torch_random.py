@@ -9,6 +9,11 @@ torch) and seeds a `torch.Generator` exactly as Keras does, so the
 numbers and the seed state after the draw are Keras's, bit for bit.
 Anything else (an int or None seed, a stateless scope, the meta device)
 goes to Keras.
+
+The state's two ints are kept on the host after each draw (an attribute
+of the state tensor) and reused while the state tensor is unchanged: reading a CUDA tensor back
+waits for every queued kernel, which would stall the step's launches twice
+a step on a GPU.
 """
 import keras
 import torch
@@ -29,10 +34,11 @@ def _generator(seed):
     if device == "meta":
         return None
     state = torch_variables.value(seed.state)
-    first, second = state.tolist()
+    first, second = _host_state(state)
     # next(ordered=True): [a, b] -> [a, b + 1], int32 wrap-around; in place
     # as Keras's own assign is (the state never requires grad).
     state.add_(_increment(state.device, state.dtype))
+    _keep_host_state(state, first, second + 1)
     # One generator per device, re-seeded for each draw: the same numbers
     # as a fresh one, without building it each time.
     generator = _GENERATORS.get(device)
@@ -44,6 +50,32 @@ def _generator(seed):
 
 _GENERATORS = {}
 _INCREMENTS = {}
+_HOST_STATE = "_keras_gans_host_state"  # the tensor's (version, first, second)
+
+
+def _host_state(state):
+    """`state.tolist()`, from the copy kept at the last draw while the
+    tensor's version counter says nothing wrote it since (an assign, a
+    restore, Keras's own `next()`)."""
+    kept = getattr(state, _HOST_STATE, None)
+    if kept is not None and kept[0] == _version(state):
+        return kept[1], kept[2]
+    return state.tolist()
+
+
+def _keep_host_state(state, first, second):
+    version = _version(state)
+    if version is not None:
+        info = torch.iinfo(state.dtype)  # wrap as the tensor's add did
+        second = (second - info.min) % (info.max - info.min + 1) + info.min
+        setattr(state, _HOST_STATE, (version, first, second))
+
+
+def _version(tensor):
+    try:
+        return tensor._version
+    except RuntimeError:  # an inference tensor has no version counter
+        return None
 
 
 def _increment(device, dtype):

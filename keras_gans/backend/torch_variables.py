@@ -12,7 +12,8 @@ from keras.src.backend.common import global_state
 from keras.src.backend.torch.core import Variable
 from keras.src.backend.torch.core import get_device
 
-_VALUE = Variable.value  # a subclass that overrides `value` reads through it
+# A subclass that overrides `value` reads through it.
+PLAIN_VALUE = Variable.value
 
 
 def reads_are_plain():
@@ -26,7 +27,7 @@ def reads_are_plain():
 def values(variables):
     """`[v.value for v in variables]`, checking the scopes once."""
     if reads_are_plain():
-        stored = [v._value if type(v).value is _VALUE else None for v in variables]
+        stored = [v._value if type(v).value is PLAIN_VALUE else None for v in variables]
         if all(value is not None for value in stored):
             return stored
     return [v.value for v in variables]

@@ -188,7 +188,7 @@ class AdversarialModel(keras.Model):
     def _record(self, values):
         for tracker in self._trackers:
             if tracker.name in values:
-                tracker.update_state(values[tracker.name])
+                _update_mean(tracker, values[tracker.name])
         return {t.name: t.result() for t in self._trackers}
 
     # ------------------------------------------------------------- training
@@ -210,7 +210,7 @@ class AdversarialModel(keras.Model):
 
     def _stateful_train_step(self, data):
         values = self.adversarial_step(data)
-        self.optimizer.iterations.assign_add(1)
+        _add_one(self.optimizer.iterations)
         return self._record(values)
 
     def test_step(self, *args):
@@ -438,3 +438,22 @@ class _KeepValues:
     def __exit__(self, *exc):
         backend.assign_values(self.variables, self.saved)
         return False
+
+
+# A Python number in a variable update becomes a device tensor on torch: a
+# host-to-device copy, which on a GPU waits for every queued kernel and so
+# stalls the step's launches. These two updates make their ones on the device.
+def _add_one(variable):
+    """`variable.assign_add(1)`."""
+    variable.assign_add(ops.ones(variable.shape, variable.dtype))
+
+
+def _update_mean(tracker, value):
+    """`tracker.update_state(value)`; Keras's `Mean` converts the sample
+    count 1 of a scalar from Python."""
+    value = ops.convert_to_tensor(value)
+    if type(tracker) is not keras.metrics.Mean or len(value.shape):
+        tracker.update_state(value)
+        return
+    tracker.total.assign_add(ops.cast(value, tracker.dtype))
+    _add_one(tracker.count)
