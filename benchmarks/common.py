@@ -3,6 +3,7 @@ machine is described next to them."""
 import json
 import os
 import platform
+import subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
@@ -12,7 +13,20 @@ def machine():
     """The CPU, its core count and the load average when the result was
     taken (other programs on the machine slow wall-clock numbers)."""
     cpu = platform.processor() or platform.machine()
-    return f"{cpu}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
+    gpus = nvidia_gpus()
+    return (f"{cpu}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
+            + (f"; {', '.join(gpus)}" if gpus else ""))
+
+
+def nvidia_gpus():
+    """`nvidia-smi -L`'s GPU names ([] without an NVIDIA driver)."""
+    try:
+        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True,
+                                 timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.split(":", 1)[1].split("(UUID")[0].strip()
+            for line in listing.splitlines() if line.startswith("GPU ")]
 
 
 def write_result(filename, result):

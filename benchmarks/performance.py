@@ -49,6 +49,7 @@ on an idle machine: on 2 cores, any other load makes PyTorch's 2-thread
 OpenMP kernels wait for a descheduled thread (~8 ms per op).
 """
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -61,6 +62,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.common import RESULTS  # noqa: E402
+from benchmarks.common import nvidia_gpus  # noqa: E402
 from benchmarks.common import machine  # noqa: E402
 from benchmarks.common import write_result  # noqa: E402
 
@@ -185,8 +187,9 @@ def sgemm_peak(backend, n=2048, reps=5):
         run = lambda: mm(x).block_until_ready()  # noqa: E731
     else:
         import torch
-        x = torch.from_numpy(a)
-        run = lambda: torch.mm(x, x)  # noqa: E731
+        cuda = torch.cuda.is_available()
+        x = torch.from_numpy(a).to("cuda" if cuda else "cpu")
+        run = lambda: (torch.mm(x, x), cuda and torch.cuda.synchronize())  # noqa: E731
     run()
     best = min(_timed(run) for _ in range(reps))
     return round(2 * n**3 / best / 1e9, 1)
@@ -231,6 +234,43 @@ def math_check(backend, kind, steps=2, **reference_options):
     """Losses of `steps` steps of ours and of the reference from the same
     weights, batch and draws (ours' latent and interpolation draws are
     replaced by the fixed arrays the reference gets)."""
+    with _full_float32(backend):
+        return _math_check(backend, kind, steps, **reference_options)
+
+
+@contextlib.contextmanager
+def _full_float32(backend):
+    """Plain float32 products on a GPU, whose default (TF32 in cuDNN, XLA,
+    TF) rounds the two sides' different kernels differently."""
+    if backend == "torch":
+        import torch
+
+        flags = (torch.backends.cuda.matmul, torch.backends.cudnn)
+        saved = [f.allow_tf32 for f in flags]
+        for f in flags:
+            f.allow_tf32 = False
+        try:
+            yield
+        finally:
+            for f, value in zip(flags, saved):
+                f.allow_tf32 = value
+    elif backend == "jax":
+        import jax
+
+        with jax.default_matmul_precision("highest"):
+            yield
+    else:
+        import tensorflow as tf
+
+        saved = tf.config.experimental.tensor_float_32_execution_enabled()
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+        try:
+            yield
+        finally:
+            tf.config.experimental.enable_tensor_float_32_execution(saved)
+
+
+def _math_check(backend, kind, steps, **reference_options):
     import numpy as np
     from keras import ops
 
@@ -616,6 +656,8 @@ def main():
         results.append(json.loads(proc.stdout.split("RESULT", 1)[1]))
     fid = {}
     try:
+        if nvidia_gpus():  # fid_features.json holds the CPU machine's numbers
+            raise OSError
         with open(os.path.join(RESULTS, "fid_features.json")) as f:
             for r in json.load(f)["results"]:
                 fid[r["backend"]] = r["images_per_second"]

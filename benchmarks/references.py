@@ -327,8 +327,10 @@ class TorchReference:
         import torch
 
         self.torch, self.s = torch, settings
-        self.g = _torch_net(torch, g_spec)
-        self.d = _torch_net(torch, d_spec)
+        # Keras's device (CUDA when there is one): both loops run there.
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.g = _torch_net(torch, g_spec, self.device)
+        self.d = _torch_net(torch, d_spec, self.device)
         self.g.train(), self.d.train()
 
         def adam(net, a):
@@ -348,7 +350,7 @@ class TorchReference:
         logs = {}
         for i in range(n):
             real_i = real[i * b:(i + 1) * b]
-            z = torch.randn(b, s["latent_dim"]) if latents is None else latents[i]
+            z = torch.randn(b, s["latent_dim"], device=real.device) if latents is None else latents[i]
             with torch.no_grad():
                 fake = self.g(z)
             self.opt["d"].zero_grad(set_to_none=True)
@@ -359,7 +361,7 @@ class TorchReference:
                 loss = fake_logits.mean() - real_logits.mean()
             logs["d_loss"] = loss.detach()
             if s["gp"]:
-                alpha = torch.rand(b, 1, 1, 1) if alphas is None else alphas[i]
+                alpha = torch.rand(b, 1, 1, 1, device=real.device) if alphas is None else alphas[i]
                 mixed = (real_i + alpha * (fake - real_i)).requires_grad_(True)
                 (grad,) = torch.autograd.grad(self.d(mixed).sum(), mixed, create_graph=True)
                 norms = torch.sqrt(grad.reshape(b, -1).square().sum(1) + 1e-12)
@@ -368,7 +370,7 @@ class TorchReference:
                 loss = loss + gp
             loss.backward()
             self.opt["d"].step()
-        z = torch.randn(b, s["latent_dim"]) if latents is None else latents[n]
+        z = torch.randn(b, s["latent_dim"], device=real.device) if latents is None else latents[n]
         self.opt["g"].zero_grad(set_to_none=True)
         fake_logits = self.d(self.g(z))
         if s["loss"] == "non_saturating":
@@ -382,23 +384,26 @@ class TorchReference:
 
     def _images(self, real):
         # NHWC numpy -> NCHW tensor (one copy, as a hand-written loader would).
-        return self.torch.from_numpy(np.ascontiguousarray(np.asarray(real).transpose(0, 3, 1, 2)))
+        return self._tensor(np.asarray(real).transpose(0, 3, 1, 2))
+
+    def _tensor(self, array):
+        return self.torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
 
     def step(self, real):
         return self._step(self._images(real), None, None)
 
     def step_with(self, real, latents, alphas=()):
-        t = self.torch
-        alphas = [t.from_numpy(np.asarray(a).reshape(-1, 1, 1, 1)) for a in alphas] or None
-        logs = self._step(self._images(real), [t.from_numpy(z) for z in latents], alphas)
+        alphas = [self._tensor(np.asarray(a).reshape(-1, 1, 1, 1)) for a in alphas] or None
+        logs = self._step(self._images(real), [self._tensor(z) for z in latents], alphas)
         return {k: float(v) for k, v in logs.items()}
 
     def sync(self):
-        pass
+        if self.device.type == "cuda":  # wait for queued kernels
+            self.torch.cuda.synchronize()
 
     def generate(self, latents):
         with self.torch.no_grad():
-            return self.g(self.torch.from_numpy(latents)).numpy().transpose(0, 2, 3, 1)
+            return self.g(self._tensor(latents)).cpu().numpy().transpose(0, 2, 3, 1)
 
 
 class _TorchKerasAdam:
@@ -424,7 +429,7 @@ class _TorchKerasAdam:
                 p.sub_(m * alpha / (v.sqrt() + self.eps))
 
 
-def _torch_net(torch, spec):
+def _torch_net(torch, spec, device):
     nn = torch.nn
     modules = []
     # Keras flattens/reshapes in (h, w, c) order, torch in (c, h, w): the
@@ -439,7 +444,7 @@ def _torch_net(torch, spec):
             for k in range(j, i):
                 perm_out[k] = _nhwc_to_nchw_order(c["shape"])
     perm_in = {i + 1: _nhwc_to_nchw_order(c["shape"]) for i, (kind, _, c) in enumerate(spec) if kind == "flatten"}
-    t = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
+    t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(device)  # noqa: E731
     channels = None
     for i, (kind, p, c) in enumerate(spec):
         if kind == "dense":
@@ -487,7 +492,7 @@ def _torch_net(torch, spec):
         elif kind == "flatten":
             m = nn.Flatten()
         modules.append(m)
-    return nn.Sequential(*modules)
+    return nn.Sequential(*modules).to(device)
 
 
 # ----------------------------------------------------------------------- JAX
