@@ -529,3 +529,19 @@ def test_a_failed_fit_keeps_the_weights_and_the_model_trains_on():
     assert done in (2 + 1, 2 + 2)
     gan.fit(noise_images(8), batch_size=4, verbose=0)
     assert int(gan.optimizer["g"].iterations.numpy()) == done + 2
+
+
+def test_add_to_mean_is_keras_mean():
+    from keras_gans import backend
+
+    ours, theirs = keras.metrics.Mean(name="loss"), keras.metrics.Mean(name="loss")
+    results = []
+    for value in (1.0, 2.0, 4.5):
+        results.append(backend.add_to_mean(ours, keras.ops.convert_to_tensor(value)))
+        theirs.update_state(value)
+        np.testing.assert_allclose(float(results[-1]), float(theirs.result()), rtol=1e-7)
+    # Each result is its own tensor, not a view of the running totals.
+    assert [float(r) for r in results] == [1.0, 1.5, 2.5]
+    assert float(ours.count.numpy()) == 3.0 and float(ours.result()) == 2.5
+    ours.reset_state()
+    assert float(backend.add_to_mean(ours, keras.ops.convert_to_tensor(3.0))) == 3.0

@@ -144,6 +144,16 @@ def test_relativistic_average_loss_matches_its_formula():
     np.testing.assert_allclose(float(loss.generator(fake, real)), expected_g, rtol=1e-5)
 
 
+def test_non_saturating_label_smoothing():
+    sp = lambda t: np.logaddexp(0.0, t.astype("float64"))  # noqa: E731
+    real = np.array([[2.0], [-1.0]], "float32")
+    fake = np.array([[-1.0], [1.0]], "float32")
+    for smoothing in (0.0, 0.1):
+        value = losses.AdversarialLoss("non_saturating", smoothing).discriminator(real, fake)
+        expected = ((1 - smoothing) * sp(-real) + smoothing * sp(real)).mean() + sp(fake).mean()
+        np.testing.assert_allclose(float(value), expected, rtol=1e-5)
+
+
 def test_minibatch_layers_see_the_batch():
     rng = np.random.default_rng(0)
     varied = rng.normal(size=(8, 10)).astype("float32")

@@ -54,6 +54,8 @@ offers a narrow interface, implemented once per backend:
 - `train_function(model)`: `fit()`'s train function in the backend's
   cheapest form (TF on one device: the iterator's next batch and the step
   in one flat `tf.function`), or None for Keras's own.
+- `add_to_mean(tracker, value)`: a `keras.metrics.Mean`'s update with one
+  scalar, and its new result (torch: in place, three ops).
 - `call_network(network, inputs, training)`: `network(inputs,
   training=training)` inside a train step; torch skips `Layer.__call__`'s
   per-layer bookkeeping for built graph networks (eager torch pays it on
@@ -119,6 +121,15 @@ call_network = getattr(_impl, "call_network",
                        lambda network, inputs, training: network(inputs, training=training))
 random_normal = getattr(_impl, "random_normal", keras.random.normal)
 random_uniform = getattr(_impl, "random_uniform", keras.random.uniform)
+
+
+def _add_to_mean(tracker, value):
+    tracker.total.assign_add(keras.ops.cast(value, tracker.dtype))
+    tracker.count.assign_add(keras.ops.ones((), tracker.count.dtype))
+    return tracker.result()
+
+
+add_to_mean = getattr(_impl, "add_to_mean", _add_to_mean)
 
 
 def _copy_values(variables):

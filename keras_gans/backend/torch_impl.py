@@ -55,6 +55,18 @@ def apply_gradients(optimizer, grads, variables):
     optimizer.apply(grads, variables)
 
 
+def add_to_mean(tracker, value):
+    # Keras's update and result take ~20 ops and a Python count per call.
+    if not torch_variables.reads_are_plain():
+        tracker.update_state(value)
+        return tracker.result()
+    total, count = torch_variables.values([tracker.total, tracker.count])
+    with torch.no_grad():
+        total.add_(value)
+        count.add_(1)
+    return total / count
+
+
 def _count_in_place(variable):
     """Makes `variable.assign_add(<Python int>)` add in place. Keras's own
     first makes the int a device tensor: a host-to-device copy, which on a

@@ -186,10 +186,8 @@ class AdversarialModel(keras.Model):
         return list(self._trackers)
 
     def _record(self, values):
-        for tracker in self._trackers:
-            if tracker.name in values:
-                _update_mean(tracker, values[tracker.name])
-        return {t.name: t.result() for t in self._trackers}
+        return {t.name: t.result() if t.name not in values else _update_mean(t, values[t.name])
+                for t in self._trackers}
 
     # ------------------------------------------------------------- training
     def train_step(self, *args):
@@ -449,11 +447,10 @@ def _add_one(variable):
 
 
 def _update_mean(tracker, value):
-    """`tracker.update_state(value)`; Keras's `Mean` converts the sample
-    count 1 of a scalar from Python."""
+    """`tracker.update_state(value)`, then its result. Keras's `Mean`
+    converts the sample count 1 of a scalar from Python."""
     value = ops.convert_to_tensor(value)
     if type(tracker) is not keras.metrics.Mean or len(value.shape):
         tracker.update_state(value)
-        return
-    tracker.total.assign_add(ops.cast(value, tracker.dtype))
-    _add_one(tracker.count)
+        return tracker.result()
+    return backend.add_to_mean(tracker, value)
