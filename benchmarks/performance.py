@@ -187,8 +187,10 @@ def sgemm_peak(backend, n=2048, reps=5):
         run = lambda: mm(x).block_until_ready()  # noqa: E731
     else:
         import torch
-        cuda = torch.cuda.is_available()
-        x = torch.from_numpy(a).to("cuda" if cuda else "cpu")
+        from keras.src.backend.torch.core import get_device
+
+        x = torch.from_numpy(a).to(get_device())
+        cuda = x.device.type == "cuda"
         run = lambda: (torch.mm(x, x), cuda and torch.cuda.synchronize())  # noqa: E731
     run()
     best = min(_timed(run) for _ in range(reps))

@@ -327,8 +327,9 @@ class TorchReference:
         import torch
 
         self.torch, self.s = torch, settings
-        # Keras's device (CUDA when there is one): both loops run there.
-        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        from keras.src.backend.torch.core import get_device
+
+        self.device = torch.device(get_device())  # Keras's: both loops run there
         self.g = _torch_net(torch, g_spec, self.device)
         self.d = _torch_net(torch, d_spec, self.device)
         self.g.train(), self.d.train()

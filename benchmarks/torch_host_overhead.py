@@ -58,6 +58,7 @@ def main():
     def train_step():
         for i in range(steps):
             gan.train_step(tensors[i * batch:(i + 1) * batch])
+        reference.sync()  # a CUDA synchronize, when there is one
 
     def hand_written():
         for i in range(steps):

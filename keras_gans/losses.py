@@ -33,7 +33,8 @@ def non_saturating_d(real_logits, fake_logits, label_smoothing=0.0):
     One-sided label smoothing (Salimans et al. 2016) softens the real target.
     """
     real = _softplus(-real_logits)
-    if label_smoothing:  # eager torch pays for each op, even a product with 0
+    # Eager torch pays for each op, even a product with 0.
+    if not isinstance(label_smoothing, (int, float)) or label_smoothing:
         target = 1.0 - label_smoothing
         real = real * target + _softplus(real_logits) * label_smoothing
     return _mean(real) + _mean(_softplus(fake_logits))

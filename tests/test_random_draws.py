@@ -1,6 +1,8 @@
 """`backend.random_normal` / `random_uniform` draw Keras's numbers and leave
 the seed generator where Keras leaves it (torch takes a faster path for
 `SeedGenerator` seeds; the other backends use `keras.random` itself)."""
+import pickle
+
 import keras
 import numpy as np
 import pytest
@@ -64,6 +66,23 @@ def test_writes_to_the_seed_state_between_draws_are_seen():
         b = keras.random.uniform((5,), seed=theirs)
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
         np.testing.assert_array_equal(state(ours), state(theirs))
+
+
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="torch's draw path")
+def test_torch_state_tensor_swapped_in_is_read_afresh():
+    # A loaded tensor (a restore that swaps one in) restarts its version
+    # counter: what torch kept for the original must not serve it.
+    ours, theirs = seed_pair()
+    for _ in range(2):
+        backend.random_normal((3,), seed=ours), keras.random.normal((3,), seed=theirs)
+    ours.state._value = pickle.loads(pickle.dumps(ours.state._value))
+    # Two writes bring the loaded tensor's counter (from 1) to the
+    # original's at the last draw.
+    for start in ([7, 9], [11, 13]):
+        for generator in (ours, theirs):
+            generator.state.assign(np.array(start, dtype=generator.state.dtype))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(backend.random_normal((3,), seed=ours)),
+                                  keras.ops.convert_to_numpy(keras.random.normal((3,), seed=theirs)))
 
 
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="torch's draw path")

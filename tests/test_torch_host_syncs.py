@@ -2,6 +2,8 @@
 tensors back: on a GPU each of those waits for every queued kernel, so the
 host stops queueing the step's work (the profile on an H100 found ten a
 DCGAN step before these checks). The batch's own copy stays."""
+import pickle
+
 import keras
 import numpy as np
 import pytest
@@ -20,14 +22,13 @@ import torch  # noqa: E402
 def host_syncs(monkeypatch):
     """Counts Python numbers made into tensors on a device, and reads back."""
     calls = []
-    as_tensor = torch.as_tensor
+    for name in ("as_tensor", "tensor"):
+        def counting(data, *args, _make=getattr(torch, name), **kwargs):
+            if isinstance(data, (int, float, list)) and kwargs.get("device") is not None:
+                calls.append(("to device", data))
+            return _make(data, *args, **kwargs)
 
-    def counting_as_tensor(data, *args, **kwargs):
-        if isinstance(data, (int, float, list)) and kwargs.get("device") is not None:
-            calls.append(("to device", data))
-        return as_tensor(data, *args, **kwargs)
-
-    monkeypatch.setattr(torch, "as_tensor", counting_as_tensor)
+        monkeypatch.setattr(torch, name, counting)
     for name in ("item", "tolist"):
         method = getattr(torch.Tensor, name)
         monkeypatch.setattr(torch.Tensor, name,
@@ -66,3 +67,19 @@ def test_optimizer_counts_in_place():
     assert float(variable.numpy()[0]) < 1.0
     optimizer.iterations.assign_add(np.int64(3))  # other values: Keras's own add
     assert int(optimizer.iterations.numpy()) == 5
+    returned = optimizer.iterations.assign_add(1)  # a value, as Keras's add returns
+    optimizer.iterations.assign_add(1)
+    assert int(returned) == 6 and int(optimizer.iterations.numpy()) == 7
+    assert int(pickle.loads(pickle.dumps(optimizer.iterations)).numpy()) == 7
+
+
+def test_accumulating_optimizer_counts_in_place():
+    from keras_gans.backend import torch_impl
+
+    variable = keras.Variable(np.ones(3, "float32"))
+    optimizer = keras.optimizers.SGD(0.1, gradient_accumulation_steps=2)
+    optimizer.build([variable])
+    for _ in range(4):
+        torch_impl.apply_gradients(optimizer, [keras.ops.ones(3)], [variable])
+    assert "assign_add" in vars(optimizer._iterations)  # the counter, not the quotient
+    assert int(optimizer._iterations.numpy()) == 4 and int(optimizer.iterations.numpy()) == 2

@@ -103,8 +103,8 @@ class _Plan:
         ]
         # Inputs on another device (a CPU tensor for a CUDA network) take
         # `__call__`, which moves them as Keras's conversion does.
-        weights = graph.weights
-        self.device = weights[0].value.device if weights else None
+        stored = [w._value for w in graph.weights if getattr(w, "_value", None) is not None]
+        self.device = stored[0].device if stored else None
         self.output_ids = [id(x) for x in graph.outputs]
         self.outputs_struct = graph._outputs_struct
         # One output tensor, not nested: no tree packing needed.

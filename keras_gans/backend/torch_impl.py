@@ -1,5 +1,5 @@
 """PyTorch implementation of the backend seam (eager autograd)."""
-import types
+import functools
 
 import keras
 import torch
@@ -51,7 +51,9 @@ def stateful_test_step(model, step_fn, data):
 
 def apply_gradients(optimizer, grads, variables):
     fused_adam.install(optimizer, "_parallel_update_step", fused_adam_step, lambda: FUSED_ADAM)
-    _count_in_place(optimizer.iterations)
+    # Not `optimizer.iterations`: with gradient accumulation that is a
+    # quotient tensor; a LossScaleOptimizer's inner optimizer counts.
+    _add_iterations_in_place(getattr(optimizer, "inner_optimizer", optimizer)._iterations)
     optimizer.apply(grads, variables)
 
 
@@ -62,26 +64,27 @@ def add_to_mean(tracker, value):
         return tracker.result()
     total, count = torch_variables.values([tracker.total, tracker.count])
     with torch.no_grad():
-        total.add_(value)
+        total.add_(value.to(total.dtype))  # as Keras's cast (float64 would round otherwise)
         count.add_(1)
     return total / count
 
 
-def _count_in_place(variable):
+def _add_iterations_in_place(variable):
     """Makes `variable.assign_add(<Python int>)` add in place. Keras's own
     first makes the int a device tensor: a host-to-device copy, which on a
     GPU waits for every queued kernel, and `Optimizer.apply` counts each
     update that way (six stalls in a WGAN-GP step)."""
     if "assign_add" not in vars(variable):
-        # Bound, not a closure: a copy made attribute by attribute updates its own value.
-        variable.assign_add = types.MethodType(_assign_add_in_place, variable)
+        # A partial, not a closure: a deep copy updates its own value, and
+        # the variable still pickles.
+        variable.assign_add = functools.partial(_assign_add_in_place, variable)
 
 
 def _assign_add_in_place(variable, value):
     if type(value) is int and type(variable).value is torch_variables.PLAIN_VALUE \
             and torch_variables.reads_are_plain():
         with torch.no_grad():
-            return variable._value.add_(value)
+            return variable._value.add_(value).clone()  # as Keras's: not the variable itself
     return type(variable).assign_add(variable, value)
 
 

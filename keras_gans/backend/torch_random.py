@@ -10,13 +10,14 @@ numbers and the seed state after the draw are Keras's, bit for bit.
 Anything else (an int or None seed, a stateless scope, the meta device)
 goes to Keras.
 
-The state's two ints are kept on the host after each draw (an attribute
-of the state tensor) and reused while the state tensor is unchanged: reading a CUDA tensor back
+The state's two ints are kept on the host after each draw (`_HOST_STATES`)
+and reused while the state tensor is unchanged: reading a CUDA tensor back
 waits for every queued kernel, which would stall the step's launches twice
 a step on a GPU.
 """
 import keras
 import torch
+import torch.utils.weak
 from keras.src.backend.common.stateless_scope import in_stateless_scope
 from keras.src.backend.torch.core import get_device
 from keras.src.backend.torch.core import to_torch_dtype
@@ -50,14 +51,16 @@ def _generator(seed):
 
 _GENERATORS = {}
 _INCREMENTS = {}
-_HOST_STATE = "_keras_gans_host_state"  # the tensor's (version, first, second)
+# state tensor -> (version, first, second). Keyed by identity, not stored on
+# the tensor: a pickled or copied tensor restarts its version counter.
+_HOST_STATES = torch.utils.weak.WeakIdKeyDictionary()
 
 
 def _host_state(state):
     """`state.tolist()`, from the copy kept at the last draw while the
     tensor's version counter says nothing wrote it since (an assign, a
     restore, Keras's own `next()`)."""
-    kept = getattr(state, _HOST_STATE, None)
+    kept = _HOST_STATES.get(state)
     if kept is not None and kept[0] == _version(state):
         return kept[1], kept[2]
     return state.tolist()
@@ -68,7 +71,7 @@ def _keep_host_state(state, first, second):
     if version is not None:
         info = torch.iinfo(state.dtype)  # wrap as the tensor's add did
         second = (second - info.min) % (info.max - info.min + 1) + info.min
-        setattr(state, _HOST_STATE, (version, first, second))
+        _HOST_STATES[state] = (version, first, second)
 
 
 def _version(tensor):
