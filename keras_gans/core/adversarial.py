@@ -440,7 +440,9 @@ class _KeepValues:
 
 # A Python number in a variable update becomes a device tensor on torch: a
 # host-to-device copy, which on a GPU waits for every queued kernel and so
-# stalls the step's launches. These two updates make their ones on the device.
+# stalls the step's launches. Our own counter makes its one on the device;
+# Keras's `Mean` goes through `backend.add_to_mean` (and Keras's optimizer
+# counter through the torch backend's `apply_gradients`).
 def _add_one(variable):
     """`variable.assign_add(1)`."""
     variable.assign_add(ops.ones(variable.shape, variable.dtype))
