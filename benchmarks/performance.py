@@ -627,6 +627,15 @@ def markdown(result):
     return "\n".join(lines)
 
 
+def _fid_features():
+    """{backend: images/s} from fid_features.py's last result, {} without one."""
+    try:
+        with open(os.path.join(RESULTS, "fid_features.json")) as f:
+            return {r["backend"]: r["images_per_second"] for r in json.load(f)["results"]}
+    except (OSError, KeyError, ValueError):
+        return {}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -656,15 +665,8 @@ def main():
         if proc.returncode or "RESULT" not in proc.stdout:
             sys.exit(f"{backend} failed (exit {proc.returncode})")
         results.append(json.loads(proc.stdout.split("RESULT", 1)[1]))
-    fid = {}
-    try:
-        if nvidia_gpus():  # fid_features.json holds the CPU machine's numbers
-            raise OSError
-        with open(os.path.join(RESULTS, "fid_features.json")) as f:
-            for r in json.load(f)["results"]:
-                fid[r["backend"]] = r["images_per_second"]
-    except (OSError, KeyError, ValueError):
-        pass
+    # fid_features.json holds the CPU machine's numbers.
+    fid = {} if nvidia_gpus() else _fid_features()
     result = {
         "what": "steps/s of our fit() vs hand-written training loops (benchmarks/references.py)",
         "machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),

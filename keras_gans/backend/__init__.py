@@ -55,7 +55,9 @@ offers a narrow interface, implemented once per backend:
   cheapest form (TF on one device: the iterator's next batch and the step
   in one flat `tf.function`), or None for Keras's own.
 - `add_to_mean(tracker, value)`: a `keras.metrics.Mean`'s update with one
-  scalar, and its new result (torch: in place, three ops).
+  scalar and its new result, in place (torch: three ops); or None where
+  the backend has no cheaper way than Keras's `update_state` (TF and JAX
+  trace it once).
 - `call_network(network, inputs, training)`: `network(inputs,
   training=training)` inside a train step; torch skips `Layer.__call__`'s
   per-layer bookkeeping for built graph networks (eager torch pays it on
@@ -123,13 +125,7 @@ random_normal = getattr(_impl, "random_normal", keras.random.normal)
 random_uniform = getattr(_impl, "random_uniform", keras.random.uniform)
 
 
-def _add_to_mean(tracker, value):
-    tracker.total.assign_add(keras.ops.cast(value, tracker.dtype))
-    tracker.count.assign_add(keras.ops.ones((), tracker.count.dtype))
-    return tracker.result()
-
-
-add_to_mean = getattr(_impl, "add_to_mean", _add_to_mean)
+add_to_mean = getattr(_impl, "add_to_mean", lambda tracker, value: None)
 
 
 def _copy_values(variables):

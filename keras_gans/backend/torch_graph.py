@@ -288,11 +288,12 @@ class _KernelCopies:
         self.copies = {}  # grad mode -> (kernel, its version, requires_grad, copy)
 
     def __call__(self, kernel):
+        version = torch_variables.version(kernel)
         # Inference tensors have no version counter; torch.compile traces.
-        if not REUSE_KERNELS or kernel.is_inference() or torch.compiler.is_compiling():
+        if not REUSE_KERNELS or version is None or torch.compiler.is_compiling():
             return self.convert(kernel)
         grad_mode = torch.is_grad_enabled()
-        state = (kernel._version, kernel.requires_grad)
+        state = (version, kernel.requires_grad)
         held = self.copies.get(grad_mode)
         if held is not None and held[0] is kernel and held[1:3] == state:
             return held[3]

@@ -60,8 +60,7 @@ def apply_gradients(optimizer, grads, variables):
 def add_to_mean(tracker, value):
     # Keras's update and result take ~20 ops and a Python count per call.
     if not torch_variables.reads_are_plain():
-        tracker.update_state(value)
-        return tracker.result()
+        return None
     total, count = torch_variables.values([tracker.total, tracker.count])
     with torch.no_grad():
         total.add_(value.to(total.dtype))  # as Keras's cast (float64 would round otherwise)

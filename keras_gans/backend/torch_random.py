@@ -61,24 +61,17 @@ def _host_state(state):
     tensor's version counter says nothing wrote it since (an assign, a
     restore, Keras's own `next()`)."""
     kept = _HOST_STATES.get(state)
-    if kept is not None and kept[0] == _version(state):
+    if kept is not None and kept[0] == torch_variables.version(state):
         return kept[1], kept[2]
     return state.tolist()
 
 
 def _keep_host_state(state, first, second):
-    version = _version(state)
+    version = torch_variables.version(state)
     if version is not None:
         info = torch.iinfo(state.dtype)  # wrap as the tensor's add did
         second = (second - info.min) % (info.max - info.min + 1) + info.min
         _HOST_STATES[state] = (version, first, second)
-
-
-def _version(tensor):
-    try:
-        return tensor._version
-    except RuntimeError:  # an inference tensor has no version counter
-        return None
 
 
 def _increment(device, dtype):

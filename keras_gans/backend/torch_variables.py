@@ -28,6 +28,15 @@ def reads_are_plain():
             and str(device) != "meta")
 
 
+def version(tensor):
+    """`tensor._version`, the count of in-place writes to it; None for an
+    inference tensor, which has no counter."""
+    try:
+        return tensor._version
+    except RuntimeError:
+        return None
+
+
 def values(variables):
     """`[v.value for v in variables]`, checking the scopes once."""
     if reads_are_plain():

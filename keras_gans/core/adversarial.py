@@ -452,7 +452,9 @@ def _update_mean(tracker, value):
     """`tracker.update_state(value)`, then its result. Keras's `Mean`
     converts the sample count 1 of a scalar from Python."""
     value = ops.convert_to_tensor(value)
-    if type(tracker) is not keras.metrics.Mean or value.shape != ():
-        tracker.update_state(value)
-        return tracker.result()
-    return backend.add_to_mean(tracker, value)
+    if type(tracker) is keras.metrics.Mean and value.shape == ():
+        mean = backend.add_to_mean(tracker, value)
+        if mean is not None:
+            return mean
+    tracker.update_state(value)
+    return tracker.result()
