@@ -1,4 +1,4 @@
-"""fit()'s callbacks on JAX skip per-batch dispatch when nothing listens
+"""fit()'s callbacks skip per-batch dispatch when nothing listens
 (keras_gans.backend.epoch_callbacks), and change nothing else: the same
 History, params and weights as Keras's own callback list."""
 import keras
@@ -10,7 +10,6 @@ from helpers import noise_images
 from helpers import weights_of
 from keras.src.callbacks import callback_list
 
-from keras_gans import backend
 from keras_gans.backend import epoch_callbacks
 from keras_gans.backend.epoch_callbacks import EpochCallbacks
 from keras_gans.backend.epoch_callbacks import fit_callbacks
@@ -18,7 +17,6 @@ from keras_gans.callbacks import SampleGrid
 from keras_gans.models import CGAN
 
 IMAGES = noise_images(40, shape=(8, 8, 1))
-jax_only = pytest.mark.skipif(backend.name() != "jax", reason="the quiet list is JAX's")
 
 
 class BatchCounter(keras.callbacks.Callback):
@@ -144,8 +142,7 @@ def test_a_sample_grid_without_batch_grids_has_no_batch_hook(tmp_path):
     assert EpochCallbacks([SampleGrid(str(tmp_path), every_n_batches=2)]).dispatches_batches
 
 
-@jax_only
-def test_fit_dispatches_no_batch_on_jax_and_trains_the_same(dispatched):
+def test_fit_dispatches_no_batch_and_trains_the_same(dispatched):
     counter = EpochCounter()
     quiet = fitted([counter], validation_data=IMAGES[:16])
     assert dispatched == {"train": [], "test": []} and counter.epochs == 2
@@ -156,7 +153,6 @@ def test_fit_dispatches_no_batch_on_jax_and_trains_the_same(dispatched):
     assert_same_training(quiet, with_keras_list)
 
 
-@jax_only
 @pytest.mark.parametrize("fit_kwargs", [
     {"batch_size": 16, "steps_per_epoch": 1},
     {"batch_size": 8},
@@ -167,14 +163,12 @@ def test_params_match_keras(dispatched, fit_kwargs):
     assert_same_training(quiet, fitted([BatchCounter()], **fit_kwargs))
 
 
-@jax_only
 def test_verbose_false_is_kept_in_params(dispatched):
     gan = compiled_tiny_dcgan(image_shape=(8, 8, 1))
     history = gan.fit(IMAGES, batch_size=16, verbose=False)
     assert dispatched["train"] == [] and history.params["verbose"] is False
 
 
-@jax_only
 def test_params_match_keras_for_a_dataset(dispatched):
     tf = pytest.importorskip("tensorflow")
     dataset = tf.data.Dataset.from_tensor_slices(IMAGES).batch(16)
@@ -185,7 +179,6 @@ def test_params_match_keras_for_a_dataset(dispatched):
     assert_same_training(quiet, with_keras_list)
 
 
-@jax_only
 def test_conditional_pairs_train_the_same(dispatched):
     labels = np.arange(len(IMAGES)) % 3
 
@@ -209,8 +202,7 @@ class EvalBatchCounter(keras.callbacks.Callback):
         self.params_seen = dict(self.params)
 
 
-@jax_only
-def test_evaluate_dispatches_no_batch_on_jax_and_reports_the_same(dispatched):
+def test_evaluate_dispatches_no_batch_and_reports_the_same(dispatched):
     gan = compiled_tiny_dcgan(image_shape=(8, 8, 1))
     counter = EpochCounter()
     quiet = gan.evaluate(IMAGES, batch_size=16, verbose=0, return_dict=True, callbacks=[counter])
@@ -238,8 +230,7 @@ def test_nested_and_single_callbacks_are_read_as_keras_reads_them(dispatched):
     gan.fit(IMAGES, batch_size=16, epochs=2, verbose=0, callbacks=[[inner], outer])
     gan.fit(IMAGES, batch_size=16, epochs=1, verbose=0, callbacks=single)
     assert (inner.epochs, outer.epochs, single.epochs) == (2, 2, 1)
-    # JAX takes the quiet path; TF and torch keep Keras's list.
-    assert (dispatched["train"] == []) == (backend.name() == "jax")
+    assert dispatched["train"] == []  # the quiet path, on every backend
 
 
 def test_a_users_callback_list_is_used_and_left_as_given():

@@ -47,9 +47,9 @@ offers a narrow interface, implemented once per backend:
   numpy arrays through a tf.data pipeline with Keras's batches, autotuning
   off); unchanged elsewhere.
 - `fit_callbacks(model, x, y, batch_size, epochs, fit_kwargs)`: the
-  `fit()` arguments with its callbacks in the backend's cheapest form
-  (JAX: no per-batch dispatch when no callback has a batch hook, see
-  `epoch_callbacks`); unchanged elsewhere. `evaluate_callbacks(model, x,
+  `fit()` arguments with callbacks that skip the per-batch hooks (and so
+  the read-back of every batch's logs) when no callback has one; the same
+  on every backend, see `epoch_callbacks`. `evaluate_callbacks(model, x,
   y, batch_size, evaluate_kwargs)`: the same for `evaluate()`.
 - `train_function(model)`: `fit()`'s train function in the backend's
   cheapest form (TF on one device: the iterator's next batch and the step
@@ -96,6 +96,8 @@ else:  # pragma: no cover - numpy/openvino backends cannot train.
         "(or tensorflow, torch) before importing keras."
     )
 
+from keras_gans.backend.epoch_callbacks import evaluate_callbacks  # noqa: E402,F401
+from keras_gans.backend.epoch_callbacks import fit_callbacks  # noqa: E402,F401
 from keras_gans.backend.fit_guard import fit_guard  # noqa: E402,F401
 
 value_and_grad = _impl.value_and_grad
@@ -114,10 +116,6 @@ SYNCHRONIZES_BATCH_NORM = _impl.SYNCHRONIZES_BATCH_NORM
 batch_norm_training = getattr(_impl, "batch_norm_training", lambda *args: None)
 prepare_fit_input = getattr(_impl, "prepare_fit_input",
                             lambda x, y, batch_size, kwargs: (x, y, batch_size, kwargs))
-fit_callbacks = getattr(_impl, "fit_callbacks",
-                        lambda model, x, y, batch_size, epochs, kwargs: kwargs)
-evaluate_callbacks = getattr(_impl, "evaluate_callbacks",
-                             lambda model, x, y, batch_size, kwargs: kwargs)
 train_function = getattr(_impl, "train_function", lambda model: None)
 call_network = getattr(_impl, "call_network",
                        lambda network, inputs, training: network(inputs, training=training))

@@ -1,11 +1,14 @@
 """`fit()`'s and `evaluate()`'s callbacks without per-batch dispatch when
-nothing listens (JAX).
+nothing listens (every backend).
 
-Keras's JAX trainer hands every batch's logs to a worker thread, which
-waits for that step to finish and converts its logs to Python floats, even
-when no callback has a batch hook (`verbose=0`, epoch-only callbacks). On a
-2-core CPU that thread wakes beside XLA's compute threads once per step and
-costs 1.1-1.5% of a DCGAN or WGAN-GP step here. `EpochCallbacks` is Keras's
+Keras's callback list converts every batch's logs to Python floats, even
+when no callback has a batch hook (`verbose=0`, epoch-only callbacks). On
+JAX and torch a worker thread does it: it waits for that step to finish,
+and on a 2-core CPU it wakes beside the compute threads once per step. It
+cost 1.1-1.5% of a DCGAN or WGAN-GP step on JAX here, and 0.5 ms a step
+(~5%) of torch's small steps (`benchmarks/torch_host_overhead.py`), where
+the host's time is what counts on a GPU. TF converts on the training thread
+itself: a host-device sync per step on a GPU. `EpochCallbacks` is Keras's
 `CallbackList` that skips the batch hooks when none of its callbacks has one;
 `fit_callbacks` and `evaluate_callbacks` build it with the arguments
 Keras's `fit()` and `evaluate()` would use.

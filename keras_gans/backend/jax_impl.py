@@ -16,8 +16,6 @@ from keras.src.backend.common.stateless_scope import get_stateless_scope
 from keras.src.backend.jax import nn as jax_nn
 
 # One replica: means, draws and BatchNorm statistics are global (see single_replica.py).
-from keras_gans.backend.epoch_callbacks import evaluate_callbacks  # noqa: F401
-from keras_gans.backend.epoch_callbacks import fit_callbacks  # noqa: F401
 from keras_gans.backend.single_replica import SYNCHRONIZES_BATCH_NORM  # noqa: F401
 from keras_gans.backend.single_replica import draw_for_replica  # noqa: F401
 from keras_gans.backend.single_replica import replicas_in_sync  # noqa: F401
