@@ -20,7 +20,7 @@ def gradients(rng, variables):
             for v in variables]
 
 
-def run_adam(fused, steps=6, applies_per_call=1, **options):
+def run_adam(fused, steps=6, applies_per_call=1, before_step=None, **options):
     rng = np.random.default_rng(0)
     variables = [keras.Variable(rng.normal(size=shape).astype("float32"))
                  for shape in ((4, 3), (3,), (2, 2, 3, 5))]
@@ -39,7 +39,9 @@ def run_adam(fused, steps=6, applies_per_call=1, **options):
             import tensorflow as tf
 
             apply = tf.function(apply)
-        for _ in range(steps):
+        for step in range(steps):
+            if before_step is not None:
+                before_step(step, optimizer)
             apply(gradients(rng, variables))
     finally:
         _impl.FUSED_ADAM = before
@@ -68,6 +70,24 @@ def test_fused_adam_equals_keras_adam_over_applies_in_one_call():
     for a, b in zip(fused, plain):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert int(fused[3]) == 6  # the iteration count, after the 3 weights
+
+
+def test_a_new_rate_or_count_is_used_at_once():
+    # torch keeps the rate and count on the host between steps; an assign
+    # in between must reach the next update.
+    def change(step, optimizer):
+        if step == 2:
+            optimizer.learning_rate = 0.1
+        if step == 4:
+            optimizer.iterations.assign(1000)
+
+    fused = run_adam(True, before_step=change, learning_rate=1e-2)
+    plain = run_adam(False, before_step=change, learning_rate=1e-2)
+    # Ten times the steps, so ten times the rounding of the other tests; a
+    # missed change would be off by ~0.1.
+    for a, b in zip(fused, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    assert int(fused[3]) == 1002
 
 
 def test_other_optimizers_keep_keras_update():

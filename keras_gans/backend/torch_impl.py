@@ -1,5 +1,6 @@
 """PyTorch implementation of the backend seam (eager autograd)."""
 import functools
+import math
 
 import keras
 import torch
@@ -82,9 +83,34 @@ def _add_iterations_in_place(variable):
 def _assign_add_in_place(variable, value):
     if type(value) is int and type(variable).value is torch_variables.PLAIN_VALUE \
             and torch_variables.reads_are_plain():
+        stored = variable._value
+        count = _HOST_VALUES.get(stored)
         with torch.no_grad():
-            return variable._value.add_(value).clone()  # as Keras's: not the variable itself
+            result = stored.add_(value).clone()  # as Keras's: not the variable itself
+        if count is not None:
+            _HOST_VALUES.keep(stored, count + value)
+        return result
     return type(variable).assign_add(variable, value)
+
+
+# Optimizer counters and learning rates as Python numbers (see `_host_value`).
+_HOST_VALUES = torch_variables.HostMirror()
+
+
+def _host_value(variable):
+    """A scalar variable's value as a Python number: read back once, then
+    kept while nothing else writes it (our in-place `iterations` count keeps
+    it current). None where a read is not plain (a stateless or autocast
+    scope)."""
+    if not (isinstance(variable, keras.Variable) and type(variable).value is torch_variables.PLAIN_VALUE
+            and torch_variables.reads_are_plain()):
+        return None
+    stored = variable._value
+    number = _HOST_VALUES.get(stored)
+    if number is None:
+        number = stored.item()
+        _HOST_VALUES.keep(stored, number)
+    return number
 
 
 # Keras's torch Adam updates with ten `torch._foreach_*` passes and four
@@ -112,12 +138,8 @@ def fused_adam_step(optimizer, grads, variables, learning_rate):
     index = optimizer._get_variable_index
     momentums = torch_variables.values([optimizer._momentums[index(v)] for v in variables])
     velocities = torch_variables.values([optimizer._velocities[index(v)] for v in variables])
-    dtype = first.dtype
-    step = (optimizer.iterations.value + 1).to(dtype)
+    alpha = _step_size(optimizer, learning_rate, first.dtype)
     beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
-    alpha = (ops.convert_to_tensor(learning_rate).to(dtype)
-             * torch.sqrt(1 - torch.pow(torch.as_tensor(beta_2, dtype=dtype), step))
-             / (1 - torch.pow(torch.as_tensor(beta_1, dtype=dtype), step)))
     steps = [_saturated_step(first.device)] * len(params)
     torch._fused_adam_(params, [g.contiguous() for g in grads], momentums, velocities, [],
                        steps, lr=alpha, beta1=float(beta_1), beta2=float(beta_2),
@@ -129,6 +151,27 @@ def fused_adam_step(optimizer, grads, variables, learning_rate):
     for param in params:  # one at a time: torch < 2.5 takes no list
         torch.autograd.graph.increment_version(param)
     return True
+
+
+def _step_size(optimizer, learning_rate, dtype):
+    """Keras's Adam step size `lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)`,
+    `t = iterations + 1`: from the host's copies of the count and the rate
+    where there are such (a Python float, or the rate tensor times one),
+    else in tensor ops as Keras computes it. The host way saves ~12 tiny ops
+    (~75 us here, and as many kernel launches on a GPU) per apply."""
+    beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
+    count = _host_value(optimizer.iterations)  # a tensor, not a variable, when accumulating
+    if count is not None:
+        t = count + 1
+        correction = math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        rate = _host_value(learning_rate)
+        if rate is not None:
+            return rate * correction
+        return ops.convert_to_tensor(learning_rate).to(dtype) * correction
+    step = (ops.convert_to_tensor(optimizer.iterations) + 1).to(dtype)
+    return (ops.convert_to_tensor(learning_rate).to(dtype)
+            * torch.sqrt(1 - torch.pow(torch.as_tensor(beta_2, dtype=dtype), step))
+            / (1 - torch.pow(torch.as_tensor(beta_1, dtype=dtype), step)))
 
 
 _SATURATED = {}

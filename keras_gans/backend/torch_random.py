@@ -17,7 +17,6 @@ a step on a GPU.
 """
 import keras
 import torch
-import torch.utils.weak
 from keras.src.backend.common.stateless_scope import in_stateless_scope
 from keras.src.backend.torch.core import get_device
 from keras.src.backend.torch.core import to_torch_dtype
@@ -51,27 +50,20 @@ def _generator(seed):
 
 _GENERATORS = {}
 _INCREMENTS = {}
-# state tensor -> (version, first, second). Keyed by identity, not stored on
-# the tensor: a pickled or copied tensor restarts its version counter.
-_HOST_STATES = torch.utils.weak.WeakIdKeyDictionary()
+# state tensor -> (first, second), as after the last draw.
+_HOST_STATES = torch_variables.HostMirror()
 
 
 def _host_state(state):
-    """`state.tolist()`, from the copy kept at the last draw while the
-    tensor's version counter says nothing wrote it since (an assign, a
-    restore, Keras's own `next()`)."""
-    kept = _HOST_STATES.get(state)
-    if kept is not None and kept[0] == torch_variables.version(state):
-        return kept[1], kept[2]
-    return state.tolist()
+    """`state.tolist()`, from the copy kept at the last draw while nothing
+    wrote the tensor since (an assign, a restore, Keras's own `next()`)."""
+    return _HOST_STATES.get(state) or state.tolist()
 
 
 def _keep_host_state(state, first, second):
-    version = torch_variables.version(state)
-    if version is not None:
-        info = torch.iinfo(state.dtype)  # wrap as the tensor's add did
-        second = (second - info.min) % (info.max - info.min + 1) + info.min
-        _HOST_STATES[state] = (version, first, second)
+    info = torch.iinfo(state.dtype)  # wrap as the tensor's add did
+    second = (second - info.min) % (info.max - info.min + 1) + info.min
+    _HOST_STATES.keep(state, (first, second))
 
 
 def _increment(device, dtype):

@@ -8,6 +8,7 @@ the checks cost a few percent of the step. Outside those scopes `value` is
 the stored tensor, so `values` checks the scopes once per list and hands
 the stored tensors back; anything else goes through `value`.
 """
+import torch.utils.weak
 from keras.src.backend.common import global_state
 from keras.src.backend.torch.core import Variable
 from keras.src.backend.torch.core import DEFAULT_DEVICE
@@ -35,6 +36,44 @@ def version(tensor):
         return tensor._version
     except RuntimeError:
         return None
+
+
+class HostMirror:
+    """Python values kept beside tensors, each valid while its tensor's
+    version counter says nothing wrote the tensor since (an assign, a
+    restore, Keras's own update): reading a CUDA tensor back waits for
+    every queued kernel.
+
+    Keyed by identity, not stored on the tensor: a pickled or copied tensor
+    restarts its version counter.
+
+    >>> import torch
+    >>> counts = HostMirror()
+    >>> count = torch.tensor(3)
+    >>> counts.keep(count, 3)
+    >>> counts.get(count)
+    3
+    >>> _ = count.add_(1)
+    >>> counts.get(count) is None
+    True
+    """
+
+    def __init__(self):
+        self._kept = torch.utils.weak.WeakIdKeyDictionary()
+
+    def get(self, tensor):
+        """The value kept for `tensor`, or None if it was written since."""
+        kept = self._kept.get(tensor)
+        if kept is not None and kept[0] == version(tensor):
+            return kept[1]
+        return None
+
+    def keep(self, tensor, value):
+        """Keeps `value` for `tensor` as it is now (not for an inference
+        tensor, which has no version counter)."""
+        current = version(tensor)
+        if current is not None:
+            self._kept[tensor] = (current, value)
 
 
 def values(variables):
