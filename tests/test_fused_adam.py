@@ -20,9 +20,9 @@ def gradients(rng, variables):
             for v in variables]
 
 
-def run_adam(fused, steps=6, applies_per_call=1, before_step=None, **options):
+def run_adam(fused, steps=6, applies_per_call=1, before_step=None, dtype="float32", **options):
     rng = np.random.default_rng(0)
-    variables = [keras.Variable(rng.normal(size=shape).astype("float32"))
+    variables = [keras.Variable(rng.normal(size=shape).astype("float32"), dtype=dtype)
                  for shape in ((4, 3), (3,), (2, 2, 3, 5))]
     optimizer = keras.optimizers.Adam(**options)
     optimizer.build(variables)
@@ -33,7 +33,8 @@ def run_adam(fused, steps=6, applies_per_call=1, before_step=None, **options):
             # Several applies in one traced call, as WGAN-GP's critic
             # updates: each must read the step count its apply sees.
             for i in range(applies_per_call):
-                _impl.apply_gradients(optimizer, [g * (i + 1) for g in grads], variables)
+                _impl.apply_gradients(optimizer, [keras.ops.cast(g * (i + 1), dtype) for g in grads],
+                                      variables)
 
         if BACKEND == "tensorflow":  # as in fit(): inside a tf.function
             import tensorflow as tf
@@ -88,6 +89,17 @@ def test_a_new_rate_or_count_is_used_at_once():
     for a, b in zip(fused, plain):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
     assert int(fused[3]) == 1002
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_16_bit_weights_step_as_keras(dtype):
+    # Keras computes the step size in the weights' dtype: in bfloat16,
+    # beta_2 = 0.999 rounds to 1 and the weights do not move at all.
+    fused, plain = run_adam(True, dtype=dtype, learning_rate=1e-2), run_adam(False, dtype=dtype, learning_rate=1e-2)
+    for a, b in zip(fused, plain):
+        np.testing.assert_allclose(np.asarray(a, "float32"), np.asarray(b, "float32"), rtol=1e-2, atol=1e-2)
+    start = run_adam(True, steps=0, dtype=dtype, learning_rate=1e-2)
+    assert np.array_equal(fused[0], start[0]) == (dtype == "bfloat16")
 
 
 def test_other_optimizers_keep_keras_update():

@@ -48,3 +48,43 @@ def test_a_variable_subclass_with_its_own_value_is_respected():
     read = torch_variables.values([plain, doubled])
     assert read[0] is plain._value
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(read[1]), [2.0, 2.0])
+
+
+def test_host_mirror_keeps_a_value_only_while_the_tensor_is_unwritten():
+    import torch
+
+    from keras_gans.backend.torch_variables import HostMirror
+    from keras_gans.backend.torch_variables import version
+
+    mirror, count = HostMirror(), torch.tensor(3)
+    mirror.keep(count, 3, version(count))
+    assert mirror.get(count) == 3
+    count.copy_(torch.tensor(7))  # as Keras's assign writes
+    assert mirror.get(count) is None
+    # A value read before a write that landed in between (another thread)
+    # is not kept.
+    read_at = version(count)
+    count.add_(1)
+    mirror.keep(count, 7, read_at)
+    assert mirror.get(count) is None
+    mirror.keep(count, 8, read_at + 1)  # what the add made
+    assert mirror.get(count) == 8
+    with torch.inference_mode():
+        frozen = torch.tensor(1)
+    mirror.keep(frozen, 1, version(frozen))  # no counter: nothing kept
+    assert mirror.get(frozen) is None
+
+
+def test_nothing_is_kept_while_torch_compile_traces(monkeypatch):
+    # A traced step would recompile for every new Python number.
+    import torch
+
+    from keras_gans.backend import torch_impl
+    from keras_gans.backend.torch_variables import HostMirror
+    from keras_gans.backend.torch_variables import version
+
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    mirror, count = HostMirror(), torch.tensor(3)
+    mirror.keep(count, 3, version(count))
+    assert mirror.get(count) is None
+    assert torch_impl._host_value(keras.Variable(2.0)) is None

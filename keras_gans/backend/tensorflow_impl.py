@@ -94,11 +94,13 @@ FUSED_ADAM = True
 def fused_adam_update(optimizer, grads, variables, learning_rate):
     """Keras's Adam update of one apply as `ResourceApplyAdam`s sharing one
     set of step scalars; False (nothing done) for sparse gradients, other
-    dtypes and tf.distribute (whose mirrored slot variables Keras's own
-    update handles)."""
+    dtypes, 16-bit weights (the kernel's `1 - beta_2` in bfloat16 is 0,
+    Keras's is not) and tf.distribute (whose mirrored slot variables
+    Keras's own update handles)."""
     variables = [v.value if isinstance(v, keras.Variable) else v for v in variables]
     if tf.distribute.has_strategy() or any(
             isinstance(g, tf.IndexedSlices) or g.dtype != v.dtype
+            or v.dtype not in (tf.float32, tf.float64)
             for g, v in zip(grads, variables)):
         return False
     scalars = {}

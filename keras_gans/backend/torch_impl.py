@@ -3,6 +3,7 @@ import functools
 import math
 
 import keras
+import numpy as np
 import torch
 from keras import ops
 
@@ -84,11 +85,11 @@ def _assign_add_in_place(variable, value):
     if type(value) is int and type(variable).value is torch_variables.PLAIN_VALUE \
             and torch_variables.reads_are_plain():
         stored = variable._value
-        count = _HOST_VALUES.get(stored)
+        before, count = torch_variables.version(stored), _HOST_VALUES.get(stored)
         with torch.no_grad():
             result = stored.add_(value).clone()  # as Keras's: not the variable itself
         if count is not None:
-            _HOST_VALUES.keep(stored, count + value)
+            _HOST_VALUES.keep(stored, count + value, before + 1)
         return result
     return type(variable).assign_add(variable, value)
 
@@ -101,15 +102,16 @@ def _host_value(variable):
     """A scalar variable's value as a Python number: read back once, then
     kept while nothing else writes it (our in-place `iterations` count keeps
     it current). None where a read is not plain (a stateless or autocast
-    scope)."""
+    scope) or traced (`torch.compile` would recompile for each new number)."""
     if not (isinstance(variable, keras.Variable) and type(variable).value is torch_variables.PLAIN_VALUE
-            and torch_variables.reads_are_plain()):
+            and torch_variables.reads_are_plain()) or torch.compiler.is_compiling():
         return None
     stored = variable._value
     number = _HOST_VALUES.get(stored)
     if number is None:
+        before = torch_variables.version(stored)
         number = stored.item()
-        _HOST_VALUES.keep(stored, number)
+        _HOST_VALUES.keep(stored, number, before)
     return number
 
 
@@ -153,6 +155,11 @@ def fused_adam_step(optimizer, grads, variables, learning_rate):
     return True
 
 
+# Weight dtypes whose step size the host computes: in 16 bits Keras's own
+# rounds to something else (bfloat16's 0.999 is 1: a step size of 0).
+_HOST_FLOATS = {torch.float32: np.float32, torch.float64: np.float64}
+
+
 def _step_size(optimizer, learning_rate, dtype):
     """Keras's Adam step size `lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)`,
     `t = iterations + 1`: from the host's copies of the count and the rate
@@ -160,9 +167,12 @@ def _step_size(optimizer, learning_rate, dtype):
     else in tensor ops as Keras computes it. The host way saves ~12 tiny ops
     (~75 us here, and as many kernel launches on a GPU) per apply."""
     beta_1, beta_2 = optimizer.beta_1, optimizer.beta_2
-    count = _host_value(optimizer.iterations)  # a tensor, not a variable, when accumulating
+    host_dtype = _HOST_FLOATS.get(dtype)  # Keras rounds the betas to the weights' dtype
+    # A tensor, not a variable, when accumulating gradients.
+    count = _host_value(optimizer.iterations) if host_dtype else None
     if count is not None:
         t = count + 1
+        beta_1, beta_2 = float(host_dtype(beta_1)), float(host_dtype(beta_2))
         correction = math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
         rate = _host_value(learning_rate)
         if rate is not None:

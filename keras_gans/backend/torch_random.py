@@ -28,17 +28,20 @@ def _generator(seed):
     """A torch.Generator seeded as Keras's torch backend seeds it from
     `seed.next()`, advancing `seed` as `next()` does; None when Keras must
     draw itself."""
-    if not isinstance(seed, keras.random.SeedGenerator) or in_stateless_scope():
+    if not isinstance(seed, keras.random.SeedGenerator) or in_stateless_scope() \
+            or torch.compiler.is_compiling():  # a traced draw: Keras's own
         return None
     device = get_device()
     if device == "meta":
         return None
     state = torch_variables.value(seed.state)
+    before = torch_variables.version(state)
     first, second = _host_state(state)
     # next(ordered=True): [a, b] -> [a, b + 1], int32 wrap-around; in place
     # as Keras's own assign is (the state never requires grad).
     state.add_(_increment(state.device, state.dtype))
-    _keep_host_state(state, first, second + 1)
+    if before is not None:
+        _keep_host_state(state, first, second + 1, before + 1)
     # One generator per device, re-seeded for each draw: the same numbers
     # as a fresh one, without building it each time.
     generator = _GENERATORS.get(device)
@@ -60,10 +63,10 @@ def _host_state(state):
     return _HOST_STATES.get(state) or state.tolist()
 
 
-def _keep_host_state(state, first, second):
+def _keep_host_state(state, first, second, at_version):
     info = torch.iinfo(state.dtype)  # wrap as the tensor's add did
     second = (second - info.min) % (info.max - info.min + 1) + info.min
-    _HOST_STATES.keep(state, (first, second))
+    _HOST_STATES.keep(state, (first, second), at_version)
 
 
 def _increment(device, dtype):

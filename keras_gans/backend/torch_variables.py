@@ -8,6 +8,7 @@ the checks cost a few percent of the step. Outside those scopes `value` is
 the stored tensor, so `values` checks the scopes once per list and hands
 the stored tensors back; anything else goes through `value`.
 """
+import torch
 import torch.utils.weak
 from keras.src.backend.common import global_state
 from keras.src.backend.torch.core import Variable
@@ -50,7 +51,7 @@ class HostMirror:
     >>> import torch
     >>> counts = HostMirror()
     >>> count = torch.tensor(3)
-    >>> counts.keep(count, 3)
+    >>> counts.keep(count, 3, version(count))
     >>> counts.get(count)
     3
     >>> _ = count.add_(1)
@@ -68,12 +69,15 @@ class HostMirror:
             return kept[1]
         return None
 
-    def keep(self, tensor, value):
-        """Keeps `value` for `tensor` as it is now (not for an inference
-        tensor, which has no version counter)."""
-        current = version(tensor)
-        if current is not None:
-            self._kept[tensor] = (current, value)
+    def keep(self, tensor, value, at_version):
+        """Keeps `value`, the tensor's value when its version counter read
+        `at_version` (taken before reading it, or before writing it plus
+        one), if nothing wrote the tensor since: a write from another thread
+        in between leaves nothing kept. Nothing is kept for an inference
+        tensor (no counter, None) or while `torch.compile` traces."""
+        if at_version is not None and at_version == version(tensor) \
+                and not torch.compiler.is_compiling():
+            self._kept[tensor] = (at_version, value)
 
 
 def values(variables):
