@@ -339,3 +339,23 @@ def test_training_with_reused_kernels_is_unchanged(model, reuse_kernels, rng):
     assert reused_logs == copied_logs
     for a, b in zip(reused, copied):
         np.testing.assert_array_equal(a, b)
+
+
+def test_filled_arguments_are_keras_fill_in():
+    # The shortcut's own filler for one tensor plus constant keywords; any
+    # other node keeps Keras's.
+    from keras.src.ops.symbolic_arguments import SymbolicArguments
+
+    a, b = keras.KerasTensor((None, 3)), keras.KerasTensor((None, 3))
+    tensors = {id(a): torch.ones(2, 3), id(b): torch.zeros(2, 3)}
+    for arguments in (SymbolicArguments(a, mask=None), SymbolicArguments(a, training=True),
+                      SymbolicArguments(a), SymbolicArguments(a, b),
+                      SymbolicArguments(a, mask=b), SymbolicArguments([a, b])):
+        keys = set(arguments.kwargs)
+        fill_in = torch_graph._filler(arguments)
+        (args, kwargs), (keras_args, keras_kwargs) = fill_in(tensors), arguments.fill_in(tensors)
+        assert keras.tree.flatten((args, kwargs)) == keras.tree.flatten((keras_args, keras_kwargs))
+        assert keras.tree.map_structure(id, (args, kwargs)) == \
+            keras.tree.map_structure(id, (keras_args, keras_kwargs))
+        kwargs["extra"] = False  # as a step sets `training`: the next call is unchanged
+        assert set(fill_in(tensors)[1]) == set(arguments.kwargs) == keys

@@ -36,6 +36,7 @@ import weakref
 
 import keras
 import torch
+from keras.src.backend import KerasTensor
 from keras.src.backend.torch.core import to_torch_dtype
 from keras.src.models.functional import Functional
 from keras.src.models.sequential import Sequential
@@ -124,7 +125,8 @@ class _Plan:
                 step = cls._step(node)
                 if step is None:
                     return None
-                steps.append(step)
+                call, takes_training, arguments, outputs = step
+                steps.append((call, takes_training, _filler(arguments), outputs))
         return cls(graph, steps)
 
     @staticmethod
@@ -169,8 +171,8 @@ class _Plan:
     def __call__(self, inputs, training):
         flat = inputs if isinstance(inputs, (list, tuple)) else [inputs]
         tensors = dict(zip(self.input_ids, flat))
-        for call, takes_training, arguments, output_ids in self.steps:
-            args, kwargs = arguments.fill_in(tensors)
+        for call, takes_training, fill_in, output_ids in self.steps:
+            args, kwargs = fill_in(tensors)
             if takes_training:
                 # As Functional.call: the call's `training` overrides the node's.
                 kwargs["training"] = training
@@ -183,6 +185,23 @@ class _Plan:
             return tensors[self.output_ids[0]]
         results = [tensors[i] for i in self.output_ids]
         return keras.tree.pack_sequence_as(self.outputs_struct, results)
+
+
+def _filler(arguments):
+    """`arguments.fill_in`, without its two tree walks per call for the
+    common node: one tensor argument and constant keyword arguments (Keras
+    skips them only when there are no keyword arguments at all, and its
+    nodes record `mask=None`, `training=...`)."""
+    args, kwargs = arguments.args, arguments.kwargs
+    constant = not any(isinstance(x, KerasTensor) for x in keras.tree.flatten(kwargs))
+    if len(args) != 1 or not isinstance(args[0], KerasTensor) or not constant:
+        return arguments.fill_in
+    key = id(args[0])
+
+    def fill_in(tensors):
+        return (tensors[key],), dict(kwargs)  # a new dict: the step sets `training`
+
+    return fill_in
 
 
 def _converting(layer):

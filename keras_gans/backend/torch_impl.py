@@ -83,7 +83,7 @@ def _add_iterations_in_place(variable):
 
 def _assign_add_in_place(variable, value):
     if type(value) is int and type(variable).value is torch_variables.PLAIN_VALUE \
-            and torch_variables.reads_are_plain():
+            and torch_variables.reads_are_plain() and not torch.compiler.is_compiling():
         stored = variable._value
         before, count = torch_variables.version(stored), _HOST_VALUES.get(stored)
         with torch.no_grad():
@@ -133,6 +133,8 @@ def fused_adam_step(optimizer, grads, variables, learning_rate):
     large that its own corrections are exactly 1, so it computes Keras's
     update (to float rounding: `m` moves by `lerp`).
     """
+    if torch.compiler.is_compiling():
+        return False  # the kernel has no fake (meta) implementation to trace
     params = torch_variables.values(variables)
     first = params[0]
     if any(t.dtype != first.dtype or t.device != first.device for t in params + list(grads)):
