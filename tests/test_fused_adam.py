@@ -121,3 +121,18 @@ def test_mixed_dtypes_fall_back_to_keras():
     _impl.apply_gradients(optimizer, grads, variables)
     np.testing.assert_allclose(variables[1].numpy(), 0.9, rtol=1e-5)  # one step of Adam(0.1)
 
+
+@pytest.mark.skipif(BACKEND != "torch", reason="torch.compile is torch's")
+def test_fused_step_steps_aside_while_torch_compile_traces(monkeypatch):
+    # The kernel has no fake implementation to trace (an optimizer that
+    # stepped eagerly before has it installed already).
+    import torch
+
+    variables = [keras.Variable(np.ones(3, "float32"))]
+    optimizer = keras.optimizers.Adam(0.1)
+    optimizer.build(variables)
+    grads = [keras.ops.ones(3)]
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    assert not _impl.fused_adam_step(optimizer, grads, variables, optimizer.learning_rate)
+    monkeypatch.undo()
+    assert _impl.fused_adam_step(optimizer, grads, variables, optimizer.learning_rate)

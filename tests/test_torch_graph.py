@@ -350,7 +350,8 @@ def test_filled_arguments_are_keras_fill_in():
     tensors = {id(a): torch.ones(2, 3), id(b): torch.zeros(2, 3)}
     for arguments in (SymbolicArguments(a, mask=None), SymbolicArguments(a, training=True),
                       SymbolicArguments(a), SymbolicArguments(a, b),
-                      SymbolicArguments(a, mask=b), SymbolicArguments([a, b])):
+                      SymbolicArguments(a, mask=b), SymbolicArguments([a, b]),
+                      SymbolicArguments(a, options=[1, 2])):
         keys = set(arguments.kwargs)
         fill_in = torch_graph._filler(arguments)
         (args, kwargs), (keras_args, keras_kwargs) = fill_in(tensors), arguments.fill_in(tensors)
@@ -359,3 +360,5 @@ def test_filled_arguments_are_keras_fill_in():
             keras.tree.map_structure(id, (keras_args, keras_kwargs))
         kwargs["extra"] = False  # as a step sets `training`: the next call is unchanged
         assert set(fill_in(tensors)[1]) == set(arguments.kwargs) == keys
+        if "options" in kwargs:  # a list: a new one on each call, as Keras's
+            assert fill_in(tensors)[1]["options"] is not kwargs["options"]

@@ -193,7 +193,9 @@ def _filler(arguments):
     skips them only when there are no keyword arguments at all, and its
     nodes record `mask=None`, `training=...`)."""
     args, kwargs = arguments.args, arguments.kwargs
-    constant = not any(isinstance(x, KerasTensor) for x in keras.tree.flatten(kwargs))
+    # Single values only: Keras rebuilds a list or dict on each call, which
+    # a layer may then change in place.
+    constant = not any(isinstance(v, KerasTensor) or keras.tree.is_nested(v) for v in kwargs.values())
     if len(args) != 1 or not isinstance(args[0], KerasTensor) or not constant:
         return arguments.fill_in
     key = id(args[0])

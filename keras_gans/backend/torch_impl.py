@@ -52,10 +52,14 @@ def stateful_test_step(model, step_fn, data):
 
 
 def apply_gradients(optimizer, grads, variables):
-    fused_adam.install(optimizer, "_parallel_update_step", fused_adam_step, lambda: FUSED_ADAM)
-    # Not `optimizer.iterations`: with gradient accumulation that is a
-    # quotient tensor; a LossScaleOptimizer's inner optimizer counts.
-    _add_iterations_in_place(getattr(optimizer, "inner_optimizer", optimizer)._iterations)
+    # Not while torch.compile traces: both would only break its graph
+    # (building Keras's Adam to compare classes makes a Parameter), and
+    # neither step applies there.
+    if not torch.compiler.is_compiling():
+        fused_adam.install(optimizer, "_parallel_update_step", fused_adam_step, lambda: FUSED_ADAM)
+        # Not `optimizer.iterations`: with gradient accumulation that is a
+        # quotient tensor; a LossScaleOptimizer's inner optimizer counts.
+        _add_iterations_in_place(getattr(optimizer, "inner_optimizer", optimizer)._iterations)
     optimizer.apply(grads, variables)
 
 
