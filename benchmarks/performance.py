@@ -342,7 +342,7 @@ def _has_optax():
     return True
 
 
-def time_model(backend, kind, steps, repeats, inputs, fast_conv_gradients=True):
+def time_model(backend, kind, steps, repeats, inputs, fast_conv_gradients=True, control=False):
     import numpy as np
 
     from benchmarks.references import make_reference
@@ -357,12 +357,16 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_gradients=True):
     # reference torch.optim.Adam's default CPU loop, so the same loop with
     # fused=True. JAX: the main reference writes Keras's Adam rule in
     # jax.numpy (for the math check); JAX users write optax.adam.
-    second_name, second = None, None
+    extras = {}
     if backend == "torch":
-        second_name, second = "fused_adam", make_reference(backend, gan, torch_adam="fused")
+        extras["fused_adam"] = make_reference(backend, gan, torch_adam="fused")
     elif backend == "jax" and _has_optax():
-        second_name, second = "optax_adam", make_reference(
+        extras["optax_adam"] = make_reference(
             backend, gan, fast_conv_gradients=fast_conv_gradients, jax_adam="optax")
+    if control:
+        # A twin of the main reference (the same program, compiled apart):
+        # what two identical loops read against each other in this run.
+        extras["control"] = make_reference(backend, gan, fast_conv_gradients=fast_conv_gradients)
     flops = step_flops(gan, BATCH)
 
     t_ours = _timed(lambda: gan.fit(x[:BATCH], batch_size=BATCH, epochs=1, verbose=0))
@@ -381,13 +385,13 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_gradients=True):
         gan.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)  # warm-up
     gan.fit(x[:2 * BATCH], batch_size=BATCH, epochs=1, verbose=0)
     ref_steps(2)
-    if second is not None:
-        ref_steps(2, second)
+    for extra in extras.values():
+        ref_steps(2, extra)
 
     runs = {name: [] for name in inputs}
     runs["reference"] = []
-    if second is not None:
-        runs["reference_" + second_name] = []
+    for name in extras:
+        runs["reference_" + name] = []
     inside = {name: [] for name in inputs}
     peaks = {"ours": 0.0, "reference": 0.0}
     def run_ours(name):
@@ -410,15 +414,14 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_gradients=True):
         peaks["reference"] = max(peaks["reference"], rss.peak)
         runs["reference"].append(steps / seconds)
 
-    def run_second():
-        runs["reference_" + second_name].append(steps / _timed(lambda: ref_steps(steps, second)))
+    def run_extra(name):
+        runs["reference_" + name].append(steps / _timed(lambda: ref_steps(steps, extras[name])))
 
-    order = [lambda name=name: run_ours(name) for name in inputs] + [run_reference]
-    if second is not None:
-        # Its own slot in the rotation, beside the main reference and in
-        # alternating order with it: a loop timed always right after the
-        # main reference read 2-4% faster here than alternated.
-        order.insert(len(inputs), run_second)
+    # Each extra loop has its own slot in the rotation, beside the main
+    # reference and in alternating order with it: a loop timed always right
+    # after the main reference read 2-4% faster here than alternated.
+    order = ([lambda name=name: run_ours(name) for name in inputs]
+             + [lambda name=name: run_extra(name) for name in extras] + [run_reference])
     for repeat in range(repeats):
         # Every other repeat runs in reverse, so that neither side always
         # follows the other (a drift within a repeat then cancels out).
@@ -436,11 +439,15 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_gradients=True):
         "ratio_ours_over_reference": {k: round(statistics.median(runs[k]) / ref_median, 3)
                                       for k in inputs},
         "paired_ratio": {k: paired_ratio(runs[k], runs["reference"]) for k in inputs},
-        **({"ratio_ours_over_reference_" + second_name: {
-            k: round(statistics.median(runs[k]) / statistics.median(runs["reference_" + second_name]), 3)
-            for k in inputs},
-            "paired_ratio_" + second_name: {k: paired_ratio(runs[k], runs["reference_" + second_name])
-                                            for k in inputs}} if second is not None else {}),
+        **{key: value for name in extras if name != "control" for key, value in (
+            ("ratio_ours_over_reference_" + name, {
+                k: round(statistics.median(runs[k]) / statistics.median(runs["reference_" + name]), 3)
+                for k in inputs}),
+            ("paired_ratio_" + name, {k: paired_ratio(runs[k], runs["reference_" + name])
+                                      for k in inputs}))},
+        **({"control_ratio": {
+            "median": round(statistics.median(runs["reference_control"]) / ref_median, 3),
+            "paired": paired_ratio(runs["reference_control"], runs["reference"])}} if control else {}),
         "gflops_per_second": {k: round(flops * statistics.median(v) / 1e9, 1)
                               for k, v in runs.items()},
         "peak_rss_sampled_mib": {k: round(v) for k, v in peaks.items()},
@@ -499,7 +506,7 @@ def child(args):
     out = {"backend": backend, "sgemm_gflops": peak, "models": {}}
     for kind, inputs, repeats in (("dcgan", ("numpy", "dataset"), args.repeats),
                                   ("wgangp", ("numpy",), max(1, args.repeats - 2))):
-        timing, gan = time_model(backend, kind, args.steps, repeats, inputs)
+        timing, gan = time_model(backend, kind, args.steps, repeats, inputs, control=args.control)
         for k, v in timing["gflops_per_second"].items():
             timing.setdefault("fraction_of_sgemm_peak", {})[k] = round(v / peak, 3)
         if backend == "torch":
@@ -588,6 +595,15 @@ def markdown(result):
                 f"ratio numpy {m['ratio_ours_over_reference_' + name].get('numpy', '-')}, "
                 f"dataset {m['ratio_ours_over_reference_' + name].get('dataset', '-')}"
                 for kind, m in rows)]
+    controls = [(b["backend"], kind, m["control_ratio"]) for b in result["backends"]
+                for kind, m in b["models"].items() if "control_ratio" in m]
+    if controls:
+        lines += ["", "Control (`--control`): a twin of the reference (the same loop, built and "
+                  "compiled apart) in its own slot, twin / reference; identical programs, so this "
+                  "is the run's resolution: " + "; ".join(
+                      f"{backend} {kind} {c['median']} (paired {c['paired']['median']} "
+                      f"[{c['paired']['ci95'][0]}, {c['paired']['ci95'][1]}])"
+                      for backend, kind, c in controls)]
     plain = [(b["backend"], kind, m) for b in result["backends"]
              for kind, m in b.get("jax_reference_with_xla_conv_gradients", {}).items()]
     if plain:
@@ -648,6 +664,8 @@ def main():
     parser.add_argument("--sizes", default="28,64,128", help="image sides for the scaling table (batch 64)")
     parser.add_argument("--jax-plain-reference", action="store_true",
                         help="also time the JAX reference with XLA's own transposed-conv gradient")
+    parser.add_argument("--control", action="store_true",
+                        help="also time a twin of each reference: the ratio identical loops read")
     parser.add_argument("--output", default="performance")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
