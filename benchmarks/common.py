@@ -61,18 +61,35 @@ def gan_and_reference(backend, model):
     return gan, make_reference(backend, gan)
 
 
+def repeat_order(slots, repeat):
+    """The order of `slots` in repeat number `repeat` of an interleaved
+    timing: rotated by one place every two repeats, and every other repeat
+    reversed. Over 2 * len(slots) repeats each slot takes each position
+    equally often, both ways round, so no slot always follows another or
+    itself (here a loop timed right after a given other one read 2-4%
+    faster, and a forward-and-reverse order alone leaves the middle slots
+    always between two others) and a drift within a repeat cancels out.
+
+    >>> [repeat_order("abc", r) for r in range(4)]
+    [['a', 'b', 'c'], ['c', 'b', 'a'], ['b', 'c', 'a'], ['a', 'c', 'b']]
+    """
+    slots = list(slots)
+    shift = (repeat // 2) % len(slots)
+    order = slots[shift:] + slots[:shift]
+    return order if repeat % 2 == 0 else order[::-1]
+
+
 def interleaved_rates(runs, repeats, steps):
     """{name: [steps/s per repeat]} for `runs` ({name: callable that runs
     `steps` steps}): each is called once to warm up, then once per repeat,
-    every other repeat in reverse order, so that neither side always
-    follows the other (a drift within a repeat then cancels out)."""
+    in `repeat_order`."""
     import time
 
     for run in runs.values():
         run()
     rates = {name: [] for name in runs}
     for repeat in range(repeats):
-        for name in list(runs) if repeat % 2 == 0 else list(runs)[::-1]:
+        for name in repeat_order(runs, repeat):
             start = time.perf_counter()
             runs[name]()
             rates[name].append(steps / (time.perf_counter() - start))

@@ -7,7 +7,9 @@ the JAX reference of `references.py` on one batch, then prints:
 
 - both programs' cost analysis (FLOPs, bytes) and their convolutions as a
   multiset of (output shape, window), with any difference marked;
-- steps/s of each in a plain loop (interleaved repeats; no `fit()`);
+- steps/s of each in a plain loop (interleaved repeats; no `fit()`),
+  beside a twin of the reference (the same program, built apart): the
+  ratio two identical programs read, i.e. what the loop can resolve;
 - op time per step from `jax.profiler` traces, convolutions keyed by their
   shape and window (so the same convolution compares across the two
   programs whatever XLA named it), other ops by kind; largest differences
@@ -89,11 +91,15 @@ def main():
     from benchmarks.common import interleaved_rates
 
     gan, reference = gan_and_reference("jax", args.model)
+    from benchmarks.references import make_reference
+
+    twin = make_reference("jax", gan)
     import jax
     import jax.numpy as jnp
     import numpy as np
 
     from benchmarks.performance import BATCH
+    from benchmarks.performance import paired_ratio
 
     real = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (BATCH, 28, 28, 1)).astype("float32"))
     gan.fit(np.asarray(real), batch_size=BATCH, epochs=1, verbose=0)
@@ -126,14 +132,21 @@ def main():
         reference.state, logs = reference._random(reference.state, real)
         jax.block_until_ready(reference.state)
 
+    def run_twin():
+        twin.state, logs = twin._random(twin.state, real)
+        jax.block_until_ready(twin.state)
+
     runs = {"ours": run_ours, "reference": run_reference}
     rates = interleaved_rates(
-        {side: lambda run=run: [run() for _ in range(30)] for side, run in runs.items()},
+        {side: lambda run=run: [run() for _ in range(30)]
+         for side, run in dict(runs, twin=run_twin).items()},
         args.repeats, 30)
     median = {side: statistics.median(v) for side, v in rates.items()}
-    paired = statistics.median(a / b for a, b in zip(rates["ours"], rates["reference"]))
-    print(f"plain loop, steps/s: ours {median['ours']:.2f}, reference {median['reference']:.2f}, "
-          f"ratio {median['ours'] / median['reference']:.3f} (paired {paired:.3f})")
+    print("plain loop, steps/s: " + ", ".join(f"{side} {v:.2f}" for side, v in median.items()))
+    for side in ("ours", "twin"):
+        paired = paired_ratio(rates[side], rates["reference"])
+        print(f"  {side} / reference: {median[side] / median['reference']:.3f} "
+              f"(paired {paired['median']} [{paired['ci95'][0]}, {paired['ci95'][1]}])")
 
     totals = {side: collections.Counter() for side in runs}
     for _ in range(args.profiles):

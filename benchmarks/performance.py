@@ -11,14 +11,18 @@ and WGAN-GP (same networks without BatchNorm in the critic, n_critic 5):
   `keras_gans.datasets.make_dataset` (tf.data), against the hand-written
   reference of `benchmarks/references.py` (same math, same initial
   weights), in interleaved repeats (ours-numpy, ours-dataset, reference, ...,
-  `--repeats` times `--steps` steps, every other repeat in reverse order);
+  `--repeats` times `--steps` steps, rotated and reversed in turn by
+  `benchmarks.common.repeat_order`);
   min/median/max and the ratio of the medians ours/reference, and the
   paired ratio: the median of the per-repeat ratios with a bootstrap 95%
   interval (`paired_ratio`). On torch the reference is also timed with
   `torch.optim.Adam(fused=True)` (ours runs Adam as that fused kernel; the
   default reference uses torch's default CPU loop), and on JAX with
   `optax.adam` (the main JAX reference writes Keras's Adam rule in
-  `jax.numpy`); that ratio is reported beside the main one. Each repeat of ours is one `fit()` call (one
+  `jax.numpy`); that ratio is reported beside the main one. `--control`
+  also times a twin of the reference (the same loop, built apart): what
+  two identical loops read against each other, the run's resolution.
+  Each repeat of ours is one `fit()` call (one
   epoch): its time includes fit's per-call start and end; the time inside
   the epoch (on_epoch_begin -> on_epoch_end) is reported beside it.
 - the first step (trace/compile + one step) of ours and of the reference;
@@ -63,6 +67,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.common import RESULTS  # noqa: E402
 from benchmarks.common import nvidia_gpus  # noqa: E402
+from benchmarks.common import repeat_order  # noqa: E402
 from benchmarks.common import machine  # noqa: E402
 from benchmarks.common import write_result  # noqa: E402
 
@@ -417,15 +422,11 @@ def time_model(backend, kind, steps, repeats, inputs, fast_conv_gradients=True, 
     def run_extra(name):
         runs["reference_" + name].append(steps / _timed(lambda: ref_steps(steps, extras[name])))
 
-    # Each extra loop has its own slot in the rotation, beside the main
-    # reference and in alternating order with it: a loop timed always right
-    # after the main reference read 2-4% faster here than alternated.
+    # Each extra loop has its own slot in the rotation (see `repeat_order`).
     order = ([lambda name=name: run_ours(name) for name in inputs]
              + [lambda name=name: run_extra(name) for name in extras] + [run_reference])
     for repeat in range(repeats):
-        # Every other repeat runs in reverse, so that neither side always
-        # follows the other (a drift within a repeat then cancels out).
-        for run in (order if repeat % 2 == 0 else order[::-1]):
+        for run in repeat_order(order, repeat):
             run()
 
     ref_median = statistics.median(runs["reference"])
