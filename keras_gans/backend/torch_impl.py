@@ -86,9 +86,8 @@ def _add_iterations_in_place(variable):
 
 
 def _assign_add_in_place(variable, value):
-    if type(value) is int and type(variable).value is torch_variables.PLAIN_VALUE \
-            and torch_variables.reads_are_plain() and not torch.compiler.is_compiling():
-        stored = variable._value
+    stored = _plain_stored(variable) if type(value) is int else None
+    if stored is not None:
         before, count = torch_variables.version(stored), _HOST_VALUES.get(stored)
         with torch.no_grad():
             result = stored.add_(value).clone()  # as Keras's: not the variable itself
@@ -96,6 +95,16 @@ def _assign_add_in_place(variable, value):
             _HOST_VALUES.keep(stored, count + value, before + 1)
         return result
     return type(variable).assign_add(variable, value)
+
+
+def _plain_stored(variable):
+    """The tensor a Keras variable stores, where a read is that tensor:
+    Keras's own `value`, outside stateless and autocast scopes and not
+    traced by `torch.compile`; else None."""
+    if isinstance(variable, keras.Variable) and type(variable).value is torch_variables.PLAIN_VALUE \
+            and torch_variables.reads_are_plain() and not torch.compiler.is_compiling():
+        return variable._value
+    return None
 
 
 # Optimizer counters and learning rates as Python numbers (see `_host_value`).
@@ -107,10 +116,9 @@ def _host_value(variable):
     kept while nothing else writes it (our in-place `iterations` count keeps
     it current). None where a read is not plain (a stateless or autocast
     scope) or traced (`torch.compile` would recompile for each new number)."""
-    if not (isinstance(variable, keras.Variable) and type(variable).value is torch_variables.PLAIN_VALUE
-            and torch_variables.reads_are_plain()) or torch.compiler.is_compiling():
+    stored = _plain_stored(variable)
+    if stored is None:
         return None
-    stored = variable._value
     number = _HOST_VALUES.get(stored)
     if number is None:
         before = torch_variables.version(stored)
