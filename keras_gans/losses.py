@@ -18,9 +18,11 @@ Example:
 import keras
 from keras import ops
 
+from keras_gans import backend
+
 
 def _mean(x):
-    return ops.mean(ops.cast(x, "float32"))
+    return backend.float32_mean(x)  # ops.mean(ops.cast(x, "float32"))
 
 
 def _softplus(x):

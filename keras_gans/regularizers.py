@@ -68,9 +68,8 @@ def ema_update(averaged, source, decay, step=None):
 def gradient_norms(critic, images):
     """Per-image L2 norm of d sum(critic(images)) / d images."""
     _, grads = backend.input_gradient(critic, images)
-    grads = ops.reshape(ops.cast(grads, "float32"), (ops.shape(grads)[0], -1))
-    # The epsilon keeps the norm differentiable where the gradient is zero.
-    return ops.sqrt(ops.sum(ops.square(grads), axis=1) + 1e-12)
+    # float32, plus 1e-12 under the root: differentiable where it is zero.
+    return backend.row_norms(grads)
 
 
 def gradient_penalty(critic, real, fake, alpha, target=1.0, one_sided=False):
@@ -88,19 +87,19 @@ def gradient_penalty(critic, real, fake, alpha, target=1.0, one_sided=False):
     real, fake = ops.convert_to_tensor(real), ops.convert_to_tensor(fake)
     # Under mixed precision real batches come in the compute dtype and fakes
     # often in float32 (the generator's output layer): interpolate in the wider.
-    dtype = keras.backend.result_type(real.dtype, fake.dtype)
+    dtype = real.dtype if real.dtype == fake.dtype else keras.backend.result_type(real.dtype, fake.dtype)
     real, fake = ops.cast(real, dtype), ops.cast(fake, dtype)
     mixed = real + ops.cast(alpha, dtype) * (fake - real)
     gap = gradient_norms(critic, mixed) - target
     if one_sided:
         gap = ops.relu(gap)
-    return ops.mean(ops.square(gap))
+    return backend.float32_mean(ops.square(gap))
 
 
 def squared_gradient_norm(critic, images):
     """`E[||grad D(x)||^2]`: R1 at real images, R2 at fakes (Mescheder et
     al. 2018)."""
-    return ops.mean(ops.square(gradient_norms(critic, images)))
+    return backend.float32_mean(ops.square(gradient_norms(critic, images)))
 
 
 def clip_weights(network, bound):

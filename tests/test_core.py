@@ -12,6 +12,7 @@ from helpers import numpy_latents
 from helpers import tiny_dcgan
 from helpers import weights_of
 
+from keras_gans import backend
 from keras_gans.core import GAN
 from keras_gans.models import DCGAN
 
@@ -560,3 +561,39 @@ def test_add_to_mean_is_keras_mean():
     assert float(ours.count.numpy()) == 3.0 and float(ours.result()) == 2.5
     ours.reset_state()
     assert float(_update_mean(ours, keras.ops.convert_to_tensor(3.0))) == 3.0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "float64"])
+def test_float32_mean_and_row_norms_are_the_keras_ops(dtype):
+    # torch calls its kernels directly; the numbers, gradients included,
+    # must be keras.ops' (TF and JAX use the keras.ops versions).
+    from keras_gans.backend import keras_ops
+
+    x = np.random.default_rng(0).normal(size=(3, 4, 5, 2)).astype(dtype)
+    x[1] = 0.0  # a zero row: the epsilon keeps its norm's gradient finite
+    for fast, keras_way in ((backend.float32_mean, keras_ops.float32_mean),
+                            (backend.row_norms, keras_ops.row_norms)):
+        got, got_grad = backend.input_gradient(fast, keras.ops.convert_to_tensor(x))
+        want, want_grad = backend.input_gradient(keras_way, keras.ops.convert_to_tensor(x))
+        assert keras.backend.standardize_dtype(got.dtype) == "float32"
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(got),
+                                      keras.ops.convert_to_numpy(want))
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(got_grad),
+                                      keras.ops.convert_to_numpy(want_grad))
+        assert np.all(np.isfinite(keras.ops.convert_to_numpy(got_grad)))
+        # Arrays and Python numbers are taken as keras.ops takes them.
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(fast(x)),
+                                      keras.ops.convert_to_numpy(want))
+    assert float(backend.float32_mean([1.0, 2.0])) == 1.5
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(backend.row_norms(np.full((2, 4), 1.5))),
+                               [3.0, 3.0], rtol=1e-7)
+
+
+def test_increment_adds_one_in_the_variables_dtype():
+    counter = keras.Variable(5, dtype="int64", trainable=False)
+    rate = keras.Variable(0.5, dtype="float32", trainable=False)
+    for variable, want in ((counter, 6), (rate, 1.5)):
+        stored = keras.ops.convert_to_numpy(variable.value).dtype  # JAX stores int64 as int32
+        backend.increment(variable)
+        value = keras.ops.convert_to_numpy(variable.value)
+        assert value == want and value.dtype == stored

@@ -8,6 +8,7 @@ import torch
 from keras import ops
 
 from keras_gans.backend import fused_adam
+from keras_gans.backend import keras_ops
 from keras_gans.backend import torch_variables
 
 # One replica: means, draws and BatchNorm statistics are global (see single_replica.py).
@@ -74,6 +75,26 @@ def add_to_mean(tracker, value):
     return total / count
 
 
+def float32_mean(x):
+    if not isinstance(x, torch.Tensor):  # arrays, numbers, KerasTensors
+        return keras_ops.float32_mean(x)
+    # Keras's cast and mean come down to these two calls.
+    return torch.mean(x if x.dtype == torch.float32 else x.to(torch.float32), None, False)
+
+
+def row_norms(x):
+    if not isinstance(x, torch.Tensor):
+        return keras_ops.row_norms(x)
+    x = x if x.dtype == torch.float32 else x.to(torch.float32)
+    x = x.reshape(x.shape[0], -1)
+    return torch.sqrt(torch.sum(torch.square(x), dim=1) + 1e-12)
+
+
+def increment(variable):
+    if _add_in_place(variable, 1) is None:
+        keras_ops.increment(variable)
+
+
 def _add_iterations_in_place(variable):
     """Makes `variable.assign_add(<Python int>)` add in place. Keras's own
     first makes the int a device tensor: a host-to-device copy, which on a
@@ -86,15 +107,25 @@ def _add_iterations_in_place(variable):
 
 
 def _assign_add_in_place(variable, value):
-    stored = _plain_stored(variable) if type(value) is int else None
+    stored = _add_in_place(variable, value) if type(value) is int else None
     if stored is not None:
-        before, count = torch_variables.version(stored), _HOST_VALUES.get(stored)
-        with torch.no_grad():
-            result = stored.add_(value).clone()  # as Keras's: not the variable itself
-        if count is not None:
-            _HOST_VALUES.keep(stored, count + value, before + 1)
-        return result
+        return stored.clone()  # as Keras's: not the variable itself
     return type(variable).assign_add(variable, value)
+
+
+def _add_in_place(variable, value):
+    """Adds the Python number `value` to `variable`'s stored tensor in
+    place (no host-to-device copy) and returns that tensor; None, with
+    nothing done, where the tensor is not plainly readable."""
+    stored = _plain_stored(variable)
+    if stored is None:
+        return None
+    before, count = torch_variables.version(stored), _HOST_VALUES.get(stored)
+    with torch.no_grad():
+        stored.add_(value)
+    if count is not None:
+        _HOST_VALUES.keep(stored, count + value, before + 1)
+    return stored
 
 
 def _plain_stored(variable):

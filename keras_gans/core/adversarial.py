@@ -208,7 +208,7 @@ class AdversarialModel(keras.Model):
 
     def _stateful_train_step(self, data):
         values = self.adversarial_step(data)
-        _add_one(self.optimizer.iterations)
+        backend.increment(self.optimizer.iterations)
         return self._record(values)
 
     def test_step(self, *args):
@@ -440,14 +440,9 @@ class _KeepValues:
 
 # A Python number in a variable update becomes a device tensor on torch: a
 # host-to-device copy, which on a GPU waits for every queued kernel and so
-# stalls the step's launches. Our own counter makes its one on the device;
-# Keras's `Mean` goes through `backend.add_to_mean` (and Keras's optimizer
-# counter through the torch backend's `apply_gradients`).
-def _add_one(variable):
-    """`variable.assign_add(1)`."""
-    variable.assign_add(ops.ones(variable.shape, variable.dtype))
-
-
+# stalls the step's launches. Our own counter goes through
+# `backend.increment`, Keras's `Mean` through `backend.add_to_mean` (and
+# Keras's optimizer counter through the torch backend's `apply_gradients`).
 def _update_mean(tracker, value):
     """`tracker.update_state(value)`, then its result. Keras's `Mean`
     converts the sample count 1 of a scalar from Python."""
