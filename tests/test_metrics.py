@@ -201,6 +201,39 @@ def test_metrics_are_monotone_in_added_noise():
         assert all(direction * (b - a) > 0 for a, b in zip(values, values[1:])), (name, values)
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda: metrics.Evaluator(n=0), "n must be a whole number >= 2; got 0"),
+    (lambda: metrics.FID(reference="mnist", n=-3), "n must be a whole number >= 2"),
+    (lambda: metrics.Evaluator(batch_size=-1), "batch_size must be a whole number >= 1"),
+    (lambda: metrics.KID(reference="mnist", kid_subsets=0), "kid_subsets must be .* >= 1"),
+    (lambda: metrics.KID(reference="mnist", kid_subset_size=1), "kid_subset_size must be .* >= 2"),
+    (lambda: metrics.Evaluator(n_reference=1), "n_reference must be .* >= 2"),
+    (lambda: metrics.Evaluator(("precision_recall",), k_pr=0), "k_pr must be .* >= 1"),
+    (lambda: metrics.Evaluator(n=2.5), "n must be a whole number"),
+    (lambda: inception.InceptionFeatures.__new__(inception.InceptionFeatures).__init__(
+        batch_size=0), "batch_size must be a whole number >= 1"),
+])
+def test_bad_settings_are_clear_errors_at_construction(make, message):
+    # Not later: a negative batch size ran no Inception batch and returned
+    # uninitialized features (an FID of ~6e28); n=0 failed deep in Keras.
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_metric_names_and_feature_sizes_are_checked():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(30, 16)), rng.normal(size=(30, 8))
+    for compare in (metrics.precision_recall, metrics.density_coverage,
+                    metrics.fid_from_features, metrics.kid_from_features):
+        with pytest.raises(ValueError, match="Feature sizes differ: 16 vs 8"):
+            compare(a, b)
+    with pytest.raises(ValueError, match="subset_size must be .* >= 2"):
+        metrics.kid_from_features(a, a, subset_size=1)  # (m - 1) divides: NaN before
+    # One metric's name alone, not its letters.
+    result = metrics.Evaluator("kid", reference=a, kid_subsets=5, kid_subset_size=20)(a + 1)
+    assert set(result) == {"kid", "kid_std"}
+
+
 def test_result_prints_its_protocol():
     rng = np.random.default_rng(0)
     result = metrics.FID(reference=rng.normal(size=(50, 4)))(rng.normal(size=(40, 4)))

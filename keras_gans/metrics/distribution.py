@@ -36,6 +36,7 @@ import os
 import numpy as np
 
 from keras_gans.metrics import inception
+from keras_gans.utils.checks import at_least
 
 try:  # scipy is optional: only the "sqrtm" FID method needs it
     import scipy.linalg as _scipy_linalg
@@ -58,6 +59,13 @@ def _as_features(x, name):
     if not np.isfinite(x).all():
         raise ValueError(f"{name} contain NaN or inf values.")
     return x
+
+
+def _feature_pair(real, fake):
+    real, fake = _as_features(real, "real features"), _as_features(fake, "fake features")
+    if real.shape[1] != fake.shape[1]:
+        raise ValueError(f"Feature sizes differ: {real.shape[1]} vs {fake.shape[1]}.")
+    return real, fake
 
 
 def feature_statistics(features):
@@ -117,9 +125,7 @@ def fid_from_features(real, fake, method="eigh"):
     >>> bool(np.isclose(fid_from_features(a, b), fid_from_features(a, b, "dense")))
     True
     """
-    real, fake = _as_features(real, "real features"), _as_features(fake, "fake features")
-    if real.shape[1] != fake.shape[1]:
-        raise ValueError(f"Feature sizes differ: {real.shape[1]} vs {fake.shape[1]}.")
+    real, fake = _feature_pair(real, fake)
     if method == "eigh" and min(len(real), len(fake)) < real.shape[1]:
         n1, n2 = len(real), len(fake)
         a, b = real - real.mean(axis=0), fake - fake.mean(axis=0)
@@ -148,14 +154,13 @@ def kid_from_features(real, fake, subsets=100, subset_size=1000, seed=0):
     >>> abs(same[0]) < 3 * same[1]        # same distribution: KID ~ 0
     True
     """
-    real, fake = _as_features(real, "real features"), _as_features(fake, "fake features")
-    if real.shape[1] != fake.shape[1]:
-        raise ValueError(f"Feature sizes differ: {real.shape[1]} vs {fake.shape[1]}.")
+    real, fake = _feature_pair(real, fake)
+    subsets = at_least(subsets, 1, "subsets")
     d = real.shape[1]
-    m = min(int(subset_size), len(real), len(fake))
+    m = min(at_least(subset_size, 2, "subset_size"), len(real), len(fake))
     rng = np.random.default_rng(seed)
-    values = np.empty(int(subsets), np.float64)
-    for i in range(int(subsets)):
+    values = np.empty(subsets, np.float64)
+    for i in range(subsets):
         x = fake[rng.choice(len(fake), m, replace=False)]
         y = real[rng.choice(len(real), m, replace=False)]
         a = _cube(x @ x.T / d + 1) + _cube(y @ y.T / d + 1)
@@ -203,7 +208,7 @@ def precision_recall(real, fake, k=3):
     >>> pr["precision"] > 0.8 and pr["recall"] > 0.8
     True
     """
-    real, fake = _as_features(real, "real features"), _as_features(fake, "fake features")
+    real, fake = _feature_pair(real, fake)
     result = {}
     for name, manifold, probes in (("precision", real, fake), ("recall", fake, real)):
         radii = knn_radii(manifold, k)
@@ -227,7 +232,7 @@ def density_coverage(real, fake, k=5):
     >>> 0.7 < dc["density"] < 1.3 and dc["coverage"] > 0.8
     True
     """
-    real, fake = _as_features(real, "real features"), _as_features(fake, "fake features")
+    real, fake = _feature_pair(real, fake)
     radii = knn_radii(real, k)
     real_norms = _sq_norms(real)
     counts = np.zeros(len(fake))
@@ -446,15 +451,18 @@ class Evaluator:
                  n=10000, n_reference=None, seed=0, kid_subsets=100,
                  kid_subset_size=1000, k_pr=3, k_dc=5, batch_size=25,
                  weights_path=None, verbose=1, cache=True):
+        metrics = (metrics,) if isinstance(metrics, str) else tuple(metrics)
         unknown = [m for m in metrics if m not in METRICS]
         if unknown or not metrics:
             raise ValueError(f"Unknown metrics {unknown}; choose from {METRICS}.")
-        self.metrics = tuple(metrics)
+        self.metrics = metrics
         self.reference, self.split = reference, split
-        self.n, self.n_reference, self.seed = int(n), n_reference, int(seed)
-        self.kid_subsets, self.kid_subset_size = kid_subsets, kid_subset_size
-        self.k_pr, self.k_dc = k_pr, k_dc
-        self.batch_size, self.weights_path = batch_size, weights_path
+        self.n, self.seed = at_least(n, 2, "n"), int(seed)
+        self.n_reference = None if n_reference is None else at_least(n_reference, 2, "n_reference")
+        self.kid_subsets = at_least(kid_subsets, 1, "kid_subsets")
+        self.kid_subset_size = at_least(kid_subset_size, 2, "kid_subset_size")
+        self.k_pr, self.k_dc = at_least(k_pr, 1, "k_pr"), at_least(k_dc, 1, "k_dc")
+        self.batch_size, self.weights_path = at_least(batch_size, 1, "batch_size"), weights_path
         self.verbose, self.cache = verbose, cache
         self._reference_features = None
         self._reference_label = None

@@ -46,6 +46,7 @@ import zipfile
 import keras
 import numpy as np
 
+from keras_gans.utils.checks import at_least
 from keras_gans.utils.files import file_sha256
 
 WEIGHTS_FILE = "default_1.pt"
@@ -647,7 +648,7 @@ class InceptionFeatures:
     """
 
     def __init__(self, weights_path=None, batch_size=25, data_format=None):
-        self.batch_size = int(batch_size)
+        self.batch_size = at_least(batch_size, 1, "batch_size")
         self.data_format = data_format or default_data_format()
         self.network = load_inception(weights_path, data_format=self.data_format)
         self.network.trainable = False
