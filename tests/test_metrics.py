@@ -234,6 +234,15 @@ def test_metric_names_and_feature_sizes_are_checked():
     assert set(result) == {"kid", "kid_std"}
 
 
+def test_an_image_to_image_model_is_not_sampled_from_latents():
+    # It drew latents as wide as the image's channels and failed in Keras.
+    from keras_gans.models import Pix2Pix
+
+    model = Pix2Pix(image_shape=(16, 16, 3), base_filters=4)
+    with pytest.raises(ValueError, match="not latent vectors.*translate"):
+        metrics.FID(reference=np.random.default_rng(0).normal(size=(10, 4)), n=4)(model)
+
+
 def test_result_prints_its_protocol():
     rng = np.random.default_rng(0)
     result = metrics.FID(reference=rng.normal(size=(50, 4)))(rng.normal(size=(40, 4)))

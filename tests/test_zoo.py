@@ -176,3 +176,31 @@ def test_interpolation_latents_are_straight_lines():
     z = interpolation_latents(3, 5, 4, seed=0).reshape(3, 5, 4)
     np.testing.assert_allclose(z[:, 2], (z[:, 0] + z[:, 4]) / 2, atol=1e-6)
     assert not np.allclose(z[0, 0], z[1, 0])
+
+
+@pytest.mark.parametrize("file, content, message", [
+    ("metadata.json", [], "metadata.json holds a JSON list, not an object"),
+    ("metadata.json", {"format_version": "2.0"}, "format_version '2.0', not a whole number"),
+    ("config.json", [1], "config.json holds a JSON list"),
+    ("config.json", {}, "does not describe a keras-gans model"),
+    ("config.json", {"class_name": "Dense", "config": {"units": 2}, "module": "keras.layers"},
+     "does not describe a keras-gans model .*rebuilds Dense"),
+])
+def test_json_that_is_not_an_entry_is_a_corrupt_entry(trained, tmp_path, file, content, message):
+    # Not an AttributeError, nor blame on a healthy weights file.
+    target = copy_entry(trained[1], tmp_path)
+    with open(os.path.join(target, file), "w") as f:
+        json.dump(content, f)
+    with pytest.raises(zoo.CorruptEntryError, match=message):
+        zoo.load_gan(target)
+
+
+def test_a_folder_named_like_a_builtin_does_not_hide_it(tmp_path, monkeypatch, caplog):
+    from keras_gans.zoo import hub
+
+    monkeypatch.chdir(tmp_path)
+    os.makedirs("dcgan-mnist")  # e.g. a training run's folder
+    monkeypatch.setattr(hub, "_resolve_builtin", lambda known, *args: ("built-in " + known.name, None))
+    assert hub.resolve("dcgan-mnist") == ("built-in dcgan-mnist", None)
+    assert "write the folder as a path" in caplog.text
+    assert hub.resolve(os.path.join(".", "dcgan-mnist")) == (os.path.join(".", "dcgan-mnist"), None)

@@ -73,3 +73,34 @@ def test_entries_sample_identically_on_every_backend(tmp_path):
         for backend in ("tensorflow", "torch"):
             diff = np.max(np.abs(images[backend][name] - images["jax"][name]))
             assert diff < 1e-4, f"{name}: {backend} vs jax differ by {diff}"
+
+
+DAMAGED = """
+import os, shutil
+from keras_gans import zoo
+from keras_gans.zoo import builtin
+known = builtin.BUILTIN_ENTRIES["dcgan-mnist"]
+repo = os.path.join(os.environ["HF_HOME"], "hub", "models--" + known.repo_id.replace("/", "--"))
+snapshot = os.path.join(repo, "snapshots", "a" * 40)
+os.makedirs(os.path.join(repo, "refs"))
+with open(os.path.join(repo, "refs", known.revision), "w") as f:
+    f.write("a" * 40)
+shutil.copytree(builtin.embedded_folder(known.name), snapshot)
+with open(os.path.join(snapshot, "model.weights.h5"), "r+b") as f:
+    f.seek(-64, 2)
+    f.write(bytes(32))  # the cached copy no longer matches the pinned sha256
+generator = zoo.load(known.name)
+print("loaded", generator.name, "snapshot left:", os.path.exists(snapshot))
+"""
+
+
+def test_a_damaged_cached_builtin_is_removed_and_fetched_again(tmp_path):
+    # Offline, the fresh fetch cannot happen, so the embedded copy loads: the
+    # first call succeeds (it failed with a bare IntegrityError before, and
+    # only the second call loaded).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env.update(HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf"))
+    result = run_on_backends(DAMAGED, ("torch",), env=env)["torch"]
+    assert "loaded ema_generator snapshot left: False" in result.stdout, result.stderr[-3000:]
+    assert "altered or damaged" in result.stderr and "downloading again" in result.stderr
+    assert "using the copy embedded in the package" in result.stderr

@@ -361,6 +361,12 @@ def _generator_of(model):
             "here; for a conditional model, generate the images yourself and "
             "pass the array."
         )
+    if len(inputs[0].shape) != 2:
+        raise ValueError(
+            f"{generator.name} takes inputs of shape {tuple(inputs[0].shape)}, not latent "
+            "vectors: an image-to-image model cannot be sampled from latents. Translate "
+            "the images yourself (e.g. gan.translate(images)) and pass the array."
+        )
     return generator
 
 

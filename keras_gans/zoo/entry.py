@@ -193,12 +193,17 @@ def _read_json(folder, filename):
     path = os.path.join(folder, filename)
     try:
         with open(path) as f:
-            return json.load(f)
+            content = json.load(f)
     except (OSError, ValueError) as err:
-        raise errors.CorruptEntryError(
-            f"{path} is missing or not valid JSON ({err}). Re-download the entry "
-            "(delete the folder or pass force_download=True) or re-export it."
-        ) from None
+        problem = f"is missing or not valid JSON ({err})"
+    else:
+        if isinstance(content, dict):
+            return content
+        problem = f"holds a JSON {type(content).__name__}, not an object"
+    raise errors.CorruptEntryError(
+        f"{path} {problem}. Re-download the entry "
+        "(delete the folder or pass force_download=True) or re-export it."
+    )
 
 
 def _is_newer(version):
@@ -227,7 +232,14 @@ def read_metadata(folder, expected_sha256=None):
             "An entry folder holds config.json, metadata.json and model.weights.h5."
         )
     metadata = _read_json(folder, METADATA_FILE)
-    if int(metadata.get("format_version", 1)) > FORMAT_VERSION:
+    version = metadata.get("format_version", 1)
+    if type(version) is not int:
+        raise errors.CorruptEntryError(
+            f"{os.path.join(folder, METADATA_FILE)} gives format_version {version!r}, not a "
+            "whole number. Re-download the entry (delete the folder or pass "
+            "force_download=True) or re-export it."
+        )
+    if version > FORMAT_VERSION:
         raise errors.IncompatibleEntryError(
             f"{folder} uses zoo format {metadata['format_version']} (written by keras-gans "
             f"{metadata.get('keras_gans_version', '?')}); this keras-gans reads format "
@@ -238,7 +250,8 @@ def read_metadata(folder, expected_sha256=None):
         if actual != expected_sha256:
             raise errors.IntegrityError(
                 f"{WEIGHTS_FILE} of {metadata.get('name', folder)} has sha256 {actual}, "
-                f"expected {expected_sha256}: the file was altered or damaged."
+                f"expected {expected_sha256}: the file was altered or damaged. Download it "
+                "again: zoo.load(..., force_download=True)."
             )
     return metadata
 
@@ -253,6 +266,7 @@ def load_entry(folder, expected_sha256=None):
     import keras
 
     import keras_gans  # noqa: F401  (registers the serializable classes)
+    from keras_gans.core import AdversarialModel
 
     metadata = read_metadata(folder, expected_sha256)
     config = _read_json(folder, CONFIG_FILE)
@@ -272,6 +286,11 @@ def load_entry(folder, expected_sha256=None):
         raise errors.CorruptEntryError(
             f"{folder}/{CONFIG_FILE} does not rebuild a model ({err})."
         ) from None
+    if not isinstance(gan, AdversarialModel):
+        raise errors.CorruptEntryError(
+            f"{folder}/{CONFIG_FILE} does not describe a keras-gans model (it rebuilds "
+            f"{type(gan).__name__}). Re-download the entry or re-export it."
+        )
     weights = os.path.join(folder, WEIGHTS_FILE)
     try:
         gan.load_weights(weights)

@@ -162,8 +162,13 @@ def resolve(name, revision=None, force_download=False):
     >>> resolve(folder) == (folder, None)
     True
     """
-    if os.path.isdir(name):
+    if os.path.isdir(name) and name not in builtin.BUILTIN_ENTRIES:
         return name, None
+    if os.path.isdir(name):  # a bare built-in name means the built-in
+        logger.warning(
+            f"keras-gans: loading the built-in entry {name!r}, not the folder {name!r} here; "
+            f"write the folder as a path (e.g. {os.path.join('.', name)!r}) to load it."
+        )
     name, at_revision = _split_revision(name)
     revision = revision or at_revision
     if name.startswith(HF_PREFIX):
@@ -186,12 +191,17 @@ def resolve(name, revision=None, force_download=False):
 def _resolve_builtin(known, revision, force_download):
     pinned = revision in (None, known.revision)
     expected = known.weights_sha256 if pinned else None
+    revision = revision or known.revision
     try:
-        return _checked_snapshot(
-            known.repo_id, revision or known.revision, expected, force_download
-        ), expected
+        try:
+            folder = _checked_snapshot(known.repo_id, revision, expected, force_download)
+        except errors.IntegrityError as err:
+            # _checked_snapshot removed the damaged copy: fetch it once more.
+            logger.warning(f"keras-gans: {err} Removed it from the cache; downloading again.")
+            folder = _checked_snapshot(known.repo_id, revision, expected, True)
+        return folder, expected
     except (errors.OfflineError, errors.RepositoryNotFoundError,
-            errors.RevisionNotFoundError) as err:
+            errors.RevisionNotFoundError, errors.IntegrityError) as err:
         embedded = builtin.embedded_folder(known.name)
         if not pinned or embedded is None:
             raise
@@ -200,6 +210,8 @@ def _resolve_builtin(known, revision, force_download):
             else f"{_endpoint()} cannot be reached",
             errors.RepositoryNotFoundError: f"not hosted on {_endpoint()}",
             errors.RevisionNotFoundError: f"no revision {known.revision} there",
+            errors.IntegrityError: f"the copy on {_endpoint()} differs from the pinned "
+            "checksum",
         }[type(err)]
         logger.warning(
             f"keras-gans: {known.repo_id}@{known.revision} is not in the Hugging Face cache "
