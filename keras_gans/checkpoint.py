@@ -56,6 +56,7 @@ import math
 import os
 import shutil
 import time
+import zipfile
 
 import keras
 import numpy as np
@@ -70,6 +71,10 @@ FORMAT_VERSION = 1
 
 class NonFiniteWeightsError(RuntimeError):
     """The model holds NaN or inf: no checkpoint was written."""
+
+
+class CorruptCheckpointError(ValueError):
+    """A checkpoint's files cannot be read (truncated, emptied, edited)."""
 
 
 # ---------------------------------------------------------------------------
@@ -119,8 +124,23 @@ def read_manifest(path):
         path = latest(path)
         if path is None:
             return None
-    with open(os.path.join(path, MANIFEST_FILE)) as f:
-        return json.load(f)
+    try:
+        with open(os.path.join(path, MANIFEST_FILE)) as f:
+            manifest = json.load(f)
+        if not isinstance(manifest, dict):
+            raise ValueError(f"{MANIFEST_FILE} holds a JSON {type(manifest).__name__}")
+    except (OSError, ValueError) as err:
+        raise _damaged(path, err) from None
+    return manifest
+
+
+def _damaged(path, err):
+    earlier = [p for p in checkpoints(os.path.dirname(path)) if p < path]
+    fallback = f"resume from the one before ({earlier[-1]})" if earlier else "start over"
+    return CorruptCheckpointError(
+        f"The checkpoint {path} is damaged ({type(err).__name__}: {err}). Delete that folder "
+        f"to {fallback}, or start the run over (--overwrite on the command line)."
+    )
 
 
 def _fsync_dir(path):
@@ -294,11 +314,17 @@ def restore(model, directory):
             f"The checkpoint {path} does not match this model: {problem}. Resume "
             "with the same model settings, or use another run folder."
         )
-    with np.load(os.path.join(path, VARIABLES_FILE), allow_pickle=False) as arrays:
-        for i, variable in enumerate(variables):
-            variable.assign(arrays[f"v{i:05d}"])
-        backend.set_global_rng_states({k: arrays[k] for k in arrays.files if k.startswith("rng_")})
-    return int(manifest["step"])
+    try:  # all read before any is assigned: a damaged file changes nothing
+        with np.load(os.path.join(path, VARIABLES_FILE), allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        values = [arrays[f"v{i:05d}"] for i in range(len(variables))]
+        step = int(manifest["step"])
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
+        raise _damaged(path, err) from None
+    for variable, value in zip(variables, values):
+        variable.assign(value)
+    backend.set_global_rng_states({k: v for k, v in arrays.items() if k.startswith("rng_")})
+    return step
 
 
 # ---------------------------------------------------------------------------
@@ -362,6 +388,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.epoch_step = 0
         self.history = {}
         self.seconds = {"wall": 0.0, "cpu": 0.0}
+        # The run's epoch length, recorded by fit_from_checkpoint: resuming
+        # with another one would shift the data stream (or never end).
+        self.steps_per_epoch = None
         self.last_path = latest(self.directory)
         self.restored_step = None
         self._saved_step = None
@@ -388,6 +417,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.epoch, self.epoch_step = manifest["epoch"], manifest["epoch_step"]
         self.history = {k: list(v) for k, v in manifest.get("history", {}).items()}
         self.seconds = dict(manifest.get("seconds", self.seconds))
+        self.steps_per_epoch = manifest.get("steps_per_epoch")
         self._train_rng = backend.global_rng_states()  # just restored
         if self.epoch_step:
             # fit() resets the metric trackers when an epoch begins; the
@@ -410,6 +440,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 self.model, self.directory, self.step, keep=self.keep,
                 epoch=self.epoch, epoch_step=self.epoch_step,
                 history=self.history, seconds=self.seconds,
+                **({"steps_per_epoch": self.steps_per_epoch} if self.steps_per_epoch else {}),
             )
         finally:
             self._swap_rng(outside)
@@ -601,8 +632,17 @@ def fit_from_checkpoint(model, data, epochs, steps_per_epoch, checkpoint,
         )
     if checkpoint.restored_step is None:
         checkpoint.restore(model)
+    recorded, epoch, offset = checkpoint.steps_per_epoch, checkpoint.epoch, checkpoint.epoch_step
+    if recorded not in (None, steps_per_epoch) or offset >= steps_per_epoch:
+        was = f"{recorded} steps per epoch" if recorded else f"step {offset} of an epoch"
+        raise ValueError(
+            f"The checkpoints in {checkpoint.directory} come from a run with {was}; this "
+            f"one asks for steps_per_epoch={steps_per_epoch}, which would shift its data "
+            f"stream. Resume with the same steps per epoch (--steps-per-epoch "
+            f"{recorded or 'as before'}), or start over in another folder (or with --overwrite)."
+        )
+    checkpoint.steps_per_epoch = steps_per_epoch
     callbacks = [c for c in callbacks if c is not checkpoint] + [checkpoint]
-    epoch, offset = checkpoint.epoch, checkpoint.epoch_step
     model.stop_training = False
     if offset and epoch < epochs:
         model.fit(_FromStep(data, checkpoint.step), initial_epoch=epoch, epochs=epoch + 1,

@@ -1,6 +1,7 @@
 """The `keras-gans` command line: train, finetune, sample, translate, evaluate, list,
 export, publish."""
 import argparse
+import collections
 import inspect
 import json
 import os
@@ -128,7 +129,10 @@ def _add_translate(sub):
     p.add_argument("model", help="a zoo name, hf://org/name[@revision], an entry folder or a "
                                  ".keras file of a translation model")
     p.add_argument("--input", required=True, help="folder of images to translate")
-    p.add_argument("--out", required=True, help="folder for the translated PNGs (created)")
+    p.add_argument("--out", required=True,
+                   help="folder for the translated PNGs (created; not the input folder)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace PNGs already in --out (refused otherwise)")
     p.add_argument("--direction", default="a2b", help="a2b, or b2a for CycleGAN")
     p.add_argument("--grid", default=None,
                    help="also write an input | output grid PNG here (up to 32 images)")
@@ -374,8 +378,9 @@ def _fit_and_save(gan, data, steps, args, description, record):
     from keras_gans.utils import plot_history
     from keras_gans.utils import save_grid
 
-    if args.overwrite:  # the previous run's checkpoints: training starts over
-        shutil.rmtree(os.path.join(args.out, "checkpoints"), ignore_errors=True)
+    if args.overwrite:  # the previous run's checkpoints and best model: training starts over
+        for folder in ("checkpoints", "best"):
+            shutil.rmtree(os.path.join(args.out, folder), ignore_errors=True)
     os.makedirs(args.out, exist_ok=True)
     grids = SampleGrid(os.path.join(args.out, "samples"), n=args.samples, seed=args.seed)
     checkpoint, resumed = None, 0
@@ -577,13 +582,20 @@ def translate(args):
         raise SystemExit(f"error: {type(model).__name__} translates {sorted(names)}, "
                          f"not {args.direction!r}.")
     generator = getattr(model, names[args.direction])
+    if os.path.isdir(args.out) and os.path.samefile(args.out, args.input):
+        raise SystemExit("error: --out is the --input folder: the translations would replace "
+                         "the images. Choose another folder.")
     height, width, channels = (int(d) for d in generator.input_shape[1:])
     found = datasets.from_directory(args.input, image_size=(height, width), channels=channels,
                                     labels=None)
+    targets = [os.path.join(args.out, name) for name in translated_names(found.files)]
+    existing = [t for t in targets if os.path.exists(t)]
+    if existing and not args.overwrite:
+        raise SystemExit(f"error: {len(existing)} of the PNGs to write are in {args.out} "
+                         f"already (e.g. {existing[0]}); pass --overwrite to replace them, "
+                         "or choose another folder.")
     outputs = model.translate(found.images, direction=args.direction)
-    os.makedirs(args.out, exist_ok=True)
-    for name, image in zip(found.files, to_uint8(outputs)):
-        target = os.path.join(args.out, os.path.splitext(name)[0] + ".png")
+    for target, image in zip(targets, to_uint8(outputs)):
         os.makedirs(os.path.dirname(target), exist_ok=True)
         Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(target)
     print(f"Translated {len(outputs)} images ({args.direction}) into {args.out}"
@@ -594,6 +606,21 @@ def translate(args):
             shown = np.repeat(shown, outputs.shape[-1], -1)
         pairs = np.stack([shown, outputs[:32]], 1).reshape((-1,) + outputs.shape[1:])
         print(f"Wrote {save_grid(pairs, args.grid, columns=8, scale=2)} (input | output).")
+
+
+def translated_names(files):
+    """Output PNG names for input files (paths relative to the input
+    folder): `cat.jpg` -> `cat.png`; where two inputs would share a name
+    (`cat.png`, `cat.jpg`), the non-PNG ones keep their extension
+    (`cat.jpg.png`), so no translation replaces another.
+
+    >>> translated_names(["cat.png", "cat.jpg", "a/dog.jpeg"])
+    ['cat.png', 'cat.jpg.png', 'a/dog.png']
+    """
+    stems = [os.path.splitext(name)[0] for name in files]
+    shared = {stem for stem, count in collections.Counter(stems).items() if count > 1}
+    return [name + ".png" if stem in shared and not name.lower().endswith(".png") else stem + ".png"
+            for name, stem in zip(files, stems)]
 
 
 def interpolation_latents(rows, steps, latent_dim, seed=0, truncation=None):

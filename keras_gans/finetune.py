@@ -30,7 +30,20 @@ def load_source(source, fresh_optimizers=True):
     if os.path.isfile(path) and path.endswith(".keras"):
         import keras_gans  # noqa: F401  (registers the serializable classes)
 
-        gan = keras.saving.load_model(path, compile=not fresh_optimizers)
+        from keras_gans.core import AdversarialModel
+
+        try:
+            gan = keras.saving.load_model(path, compile=not fresh_optimizers)
+        except Exception as err:  # Keras calls a corrupt file "not found"
+            raise ValueError(
+                f"Cannot load {path} as a Keras model ({type(err).__name__}: {err}); it is "
+                "corrupt or not a .keras file. Pass a run folder, its gan.keras or a zoo name."
+            ) from None
+        if not isinstance(gan, AdversarialModel):
+            raise ValueError(
+                f"{path} holds a {type(gan).__name__}, not a keras-gans GAN; fine-tuning needs "
+                "the discriminator too: pass the run folder or its gan.keras."
+            )
         return gan, not fresh_optimizers
     return zoo.load_gan(source), False
 

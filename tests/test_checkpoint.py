@@ -314,6 +314,38 @@ def test_a_crash_during_a_write_leaves_the_previous_checkpoint(shared, tmp_path,
     assert sorted(os.listdir(folder)) == ["ckpt-00000003"]
 
 
+@pytest.mark.parametrize("damage", ["empty variables", "cut manifest", "missing array"])
+def test_a_damaged_checkpoint_names_itself_and_the_one_before(shared, tmp_path, damage):
+    folder = str(tmp_path)
+    gan = shared
+    gan.reset()
+    checkpoint.save(gan, folder, step=2)
+    checkpoint.save(gan, folder, step=4)
+    newest = os.path.join(folder, "ckpt-00000004")
+    if damage == "empty variables":
+        open(os.path.join(newest, checkpoint.VARIABLES_FILE), "w").close()
+    elif damage == "cut manifest":
+        with open(os.path.join(newest, checkpoint.MANIFEST_FILE), "w") as f:
+            f.write('{"format": 1, "step"')
+    else:  # a valid zip short of the last variable
+        path = os.path.join(newest, checkpoint.VARIABLES_FILE)
+        with np.load(path) as stored:
+            arrays = {k: stored[k] for k in stored.files}
+        last = max(k for k in arrays if k.startswith("v"))
+        np.savez(path, **{k: v for k, v in arrays.items() if k != last})
+    before = state(gan)
+    kernel = gan.generator.layers[0].kernel
+    kernel.assign(kernel.numpy() + 1.0)
+    moved = state(gan)
+    with pytest.raises(checkpoint.CorruptCheckpointError,
+                       match="ckpt-00000004 is damaged.*the one before .*ckpt-00000002"):
+        checkpoint.restore(gan, folder)
+    assert max_abs_diff(moved, state(gan)) == 0  # nothing half-restored
+    shutil.rmtree(newest)  # as the message says: resume from the one before
+    assert checkpoint.restore(gan, folder) == 2
+    assert max_abs_diff(before, state(gan)) == 0
+
+
 # ---------------------------------------------------------------------------
 # Best checkpoint by KID, on a held-out split.
 
@@ -380,6 +412,24 @@ def test_cli_refuses_to_mix_a_checkpointed_run_with_a_fresh_one(tmp_path):
                               "--checkpoint-every", "5"]).checkpoint_every == 5
 
 
+def test_resuming_with_another_epoch_length_is_refused(tmp_path, capsys):
+    # With fewer steps per epoch than the checkpoint's step in its epoch,
+    # fit() got a negative epoch length and trained without end.
+    require_data("mnist")
+    out = str(tmp_path / "run")
+    args = ["train", "dcgan", "--out", out, "--batch-size", "4", "--latent-dim", "8",
+            "--base-filters", "4", "--samples", "4", "--verbose", "0", "--checkpoint-every", "3"]
+    assert cli.main(args + ["--epochs", "1", "--steps-per-epoch", "6"]) == 0
+    os.remove(os.path.join(out, "gan.keras"))  # as if killed after step 3
+    shutil.rmtree(os.path.join(out, "checkpoints", "ckpt-00000006"))
+    capsys.readouterr()
+    for steps in ("2", "4"):
+        assert cli.main(args + ["--epochs", "3", "--steps-per-epoch", steps]) != 0
+        assert "come from a run with 6 steps per epoch" in capsys.readouterr().err
+    assert checkpoint.latest(os.path.join(out, "checkpoints")).endswith("ckpt-00000003")
+    assert cli.main(args + ["--epochs", "1", "--steps-per-epoch", "6"]) == 0  # the same: resumes
+
+
 def test_cli_keep_best_writes_the_lowest_kid_model(tmp_path, monkeypatch):
     require_data("mnist")
     # The stand-in features must not reach the real feature cache.
@@ -402,6 +452,18 @@ def test_cli_keep_best_writes_the_lowest_kid_model(tmp_path, monkeypatch):
     grid = str(tmp_path / "best.png")
     assert cli.main(["sample", generator, "--n", "4", "--out", grid]) == 0
     assert os.path.getsize(grid) > 0
+    # --overwrite starts over: the old run's best is not the new run's.
+    stale = os.path.join(out, "best", "from-the-old-run")
+    open(stale, "w").close()
+    assert cli.main(["train", "dcgan", "--dataset", "mnist", "--epochs", "1",
+                     "--steps-per-epoch", "2", "--batch-size", "8", "--latent-dim", "8",
+                     "--base-filters", "4", "--samples", "4", "--verbose", "0",
+                     "--keep-best", "kid", "--eval-n", "16", "--out", out, "--overwrite"]) == 0
+    with open(os.path.join(out, "history.json")) as f:
+        record = json.load(f)
+    assert not os.path.exists(stale)
+    assert record["best"]["value"] == pytest.approx(record["history"]["kid"][0])
+    assert checkpoint.read_manifest(os.path.join(out, "best"))["epoch"] == 1
 
     images = tmp_path / "mine"
     images.mkdir()

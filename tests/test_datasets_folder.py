@@ -125,6 +125,20 @@ def test_class_folders_give_labels(tmp_path):
         datasets.from_directory(tmp_path, labels="folders")
 
 
+def _png_header_only(width, height):
+    """A PNG whose header claims `width` x `height` grey pixels, with no data."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+
+
 def test_corrupt_and_truncated_files_skipped_with_one_warning(tmp_path):
     for i in range(3):
         _save(tmp_path / f"good{i}.png", _noise(seed=i))
@@ -135,19 +149,20 @@ def test_corrupt_and_truncated_files_skipped_with_one_warning(tmp_path):
     _noise(seed=8).save(buf, "JPEG")
     (tmp_path / "cut.jpg").write_bytes(buf.getvalue()[:200])
     (tmp_path / "junk.png").write_bytes(b"this is not a png")
+    (tmp_path / "vast.png").write_bytes(_png_header_only(20000, 20000))  # > Pillow's bomb limit
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         data = datasets.from_directory(tmp_path)
     ours = [w for w in caught if "could not be read" in str(w.message)]
     assert len(ours) == 1, [str(w.message) for w in caught]
-    assert "Skipped 3 of 6" in str(ours[0].message)
+    assert "Skipped 4 of 7" in str(ours[0].message)
     assert "half.png" in str(ours[0].message)
-    assert data.skipped == ("cut.jpg", "half.png", "junk.png")
+    assert data.skipped == ("cut.jpg", "half.png", "junk.png", "vast.png")
     assert data.files == ("good0.png", "good1.png", "good2.png")
     np.testing.assert_array_equal(data.images[0], np.asarray(_noise(seed=0)) / np.float32(127.5) - 1)
     for name in data.files:
         os.remove(tmp_path / name)
-    with pytest.warns(UserWarning), pytest.raises(ValueError, match="None of the 3"):
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="None of the 4"):
         datasets.from_directory(tmp_path)
 
 

@@ -93,6 +93,14 @@ def test_run_folder_keeps_its_optimizer_state_on_request(tmp_path):
     assert int(keras.ops.convert_to_numpy(kept.optimizer["d"].iterations)) == 2
     fresh = finetune.prepare(run)
     assert float(keras.ops.convert_to_numpy(fresh.optimizer["g"].learning_rate)) == pytest.approx(1e-4)
+    # A damaged gan.keras is named as such (Keras says "File not found"), and
+    # a bare generator is not a GAN to fine-tune.
+    with pytest.raises(ValueError, match="generator.keras holds a Functional, not a keras-gans GAN"):
+        finetune.prepare(os.path.join(run, "generator.keras"))
+    with open(os.path.join(run, "gan.keras"), "wb") as f:
+        f.write(b"garbage")
+    with pytest.raises(ValueError, match="Cannot load .*gan.keras as a Keras model.*corrupt"):
+        finetune.prepare(run)
 
 
 def test_self_conditioned_gan_finetunes_on_a_flat_folder_by_its_clusters(tmp_path):

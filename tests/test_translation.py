@@ -371,7 +371,7 @@ def test_cli_translates_a_folder_and_explains_misuse(tmp_path, capsys):
     path = str(tmp_path / "p2p.keras")
     model.save(path)
     (tmp_path / "in" / "sub").mkdir(parents=True)
-    for i, name in enumerate(["a.png", "sub/b.jpg", "c.png"]):
+    for i, name in enumerate(["a.png", "sub/b.jpg", "c.png", "c.jpg"]):
         Image.new("RGBA", (24, 24), (40 * i, 80, 120, 255)).convert(
             "RGB" if name.endswith("jpg") else "RGBA").save(tmp_path / "in" / name)
     (tmp_path / "in" / "broken.png").write_bytes(b"not a png")
@@ -380,7 +380,7 @@ def test_cli_translates_a_folder_and_explains_misuse(tmp_path, capsys):
         assert cli.main(["translate", path, "--input", str(tmp_path / "in"), "--out",
                          str(tmp_path / "out"), "--grid", str(tmp_path / "grid.png")]) == 0
     written = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.png"))
-    assert written == ["a.png", "c.png", "sub/b.png"]
+    assert written == ["a.png", "c.jpg.png", "c.png", "sub/b.png"]  # c.jpg's does not replace c.png's
     image = np.asarray(Image.open(tmp_path / "out" / "a.png"))
     expected = model.translate(datasets.from_directory(tmp_path / "in" / "sub", image_size=16,
                                                        channels=3).images)
@@ -389,6 +389,17 @@ def test_cli_translates_a_folder_and_explains_misuse(tmp_path, capsys):
     assert np.abs(got - expected[0]).max() < 2 / 127.5 + 1e-6
     assert (tmp_path / "grid.png").exists()
     assert "skipped 1 unreadable" in capsys.readouterr().out
+    # Written PNGs (and the input images themselves) are never replaced unasked.
+    before = (tmp_path / "out" / "a.png").read_bytes()
+    args = ["translate", path, "--input", str(tmp_path / "in")]
+    with pytest.raises(SystemExit, match="4 of the PNGs to write are in .*--overwrite"):
+        cli.main(args + ["--out", str(tmp_path / "out")])
+    with pytest.raises(SystemExit, match="--out is the --input folder"):
+        cli.main(args + ["--out", str(tmp_path / "in" / ".." / "in"), "--overwrite"])
+    assert (tmp_path / "out" / "a.png").read_bytes() == before
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert cli.main(args + ["--out", str(tmp_path / "out"), "--overwrite"]) == 0
     for argv, message in [
         (["translate", path, "--input", str(tmp_path / "in"), "--out", "x", "--direction", "b2a"],
          "translates ['a2b']"),

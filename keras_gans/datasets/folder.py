@@ -16,8 +16,16 @@ _GRAY_MODES = frozenset(
     {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 )
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
-# Pillow errors that mean "this file is not a readable image".
+# Errors that mean "this file is not a readable image"; with Pillow's
+# DecompressionBombError (a header claiming > 179M pixels), which is none
+# of these.
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError)
+
+
+def _decompression_bomb():
+    from PIL import Image
+
+    return Image.DecompressionBombError
 
 
 class FolderImages(NamedTuple):
@@ -185,7 +193,7 @@ def read_images(root, files, image_size=None, channels=None, limit=None):
             break
         try:
             array = _decode(os.path.join(root, name), channels, size_hw)
-        except _DECODE_ERRORS:
+        except _DECODE_ERRORS + (_decompression_bomb(),):
             skipped.append(name)
             continue
         if arrays and array.shape[:2] != arrays[0].shape[:2]:
@@ -193,7 +201,7 @@ def read_images(root, files, image_size=None, channels=None, limit=None):
             raise ValueError(
                 f"Images differ in size: {kept[0]} is {h0}x{w0} but {name} is "
                 f"{h}x{w} (height x width). Pass image_size=(height, width) "
-                "to resize them all."
+                "to resize them all (keras-gans finetune: --resize)."
             )
         arrays.append(array)
         kept.append(name)
