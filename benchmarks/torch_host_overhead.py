@@ -13,13 +13,18 @@ tensors are tiny: the benchmark's networks (`performance.make_gan`) on
 - `fit`: `gan.fit(x)`, one epoch, numpy input, as `performance.py` times ours;
 - `train_step`: `gan.train_step` on tensor slices in a plain loop (no
   data adapter, no callbacks);
-- `reference`: the hand-written loop of `references.py` on the same shapes.
+- `reference`: the hand-written loop of `references.py` on the same shapes;
+- with `--keras-ops`, also `keras_ops`: the `train_step` loop with the
+  backend's `float32_mean`, `row_norms` and `increment` swapped for their
+  `keras.ops` versions (`keras_gans/backend/keras_ops.py`), i.e. what
+  Keras's per-op dispatch costs in the losses and penalties.
 
 Prints steps/s medians, milliseconds per step and each one's ratio to the
 reference; writes nothing. Run it on an idle machine: single runs move by
 a few points.
 """
 import argparse
+import functools
 import os
 import statistics
 import sys
@@ -34,6 +39,8 @@ def main():
                         help="rows per step (default: 5 for DCGAN, 10 for WGAN-GP's 5 critic steps)")
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--keras-ops", action="store_true",
+                        help="also time train_step with the keras.ops loss pieces")
     args = parser.parse_args()
     os.environ.setdefault("KERAS_BACKEND", "torch")
     import keras
@@ -65,13 +72,33 @@ def main():
             reference.step(x[i * batch:(i + 1) * batch])
         reference.sync()
 
-    rates = interleaved_rates({"fit": fit, "train_step": train_step, "reference": hand_written},
-                              args.repeats, steps)
+    runs = {"fit": fit, "train_step": train_step, "reference": hand_written}
+    if args.keras_ops:
+        runs["keras_ops"] = functools.partial(_with_keras_ops, train_step)
+    rates = interleaved_rates(runs, args.repeats, steps)
     medians = {name: statistics.median(r) for name, r in rates.items()}
     print(f"{args.model}, 8x8x1, batch {batch}, {args.repeats} repeats of {steps} steps")
     for name, rate in medians.items():
         print(f"  {name:11s} {rate:7.1f} steps/s  {1e3 / rate:6.2f} ms/step  "
               f"{rate / medians['reference']:.3f}x the reference")
+    if args.keras_ops:
+        paired = sorted(a / b for a, b in zip(rates["train_step"], rates["keras_ops"]))
+        print(f"  train_step / keras_ops, paired median: {statistics.median(paired):.3f}x")
+
+
+def _with_keras_ops(run):
+    from keras_gans import backend
+    from keras_gans.backend import keras_ops
+
+    names = ("float32_mean", "row_norms", "increment")
+    ours = {name: getattr(backend, name) for name in names}
+    try:
+        for name in names:
+            setattr(backend, name, getattr(keras_ops, name))
+        run()
+    finally:
+        for name, function in ours.items():
+            setattr(backend, name, function)
 
 
 if __name__ == "__main__":
