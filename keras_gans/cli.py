@@ -290,6 +290,13 @@ def train(args):
             "(see README, Image-to-image translation), e.g. python benchmarks/"
             "translation_emoji.py train pix2pix-twitter2google."
         )
+    if os.path.isdir(args.dataset) and args.dataset not in datasets.KNOWN_DATASETS:
+        raise SystemExit(
+            f"error: --dataset is mnist or fashion_mnist; {args.dataset} is a folder. For "
+            f"your own images, fine-tune a zoo entry on them (keras-gans finetune ENTRY "
+            f"--data {args.dataset} --out OUT; entries: keras-gans list), or train from "
+            "Python on datasets.from_directory(...) (README, Limited data)."
+        )
     accepted = _constructor_arguments(model_class)
     self_labelled = labels_itself(model_class)
     conditional = "num_classes" in accepted and not self_labelled

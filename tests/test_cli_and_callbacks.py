@@ -150,6 +150,7 @@ def test_cli_refuses_options_a_variant_cannot_take(tmp_path):
         (["self_conditioned_gan", "--clusters", "1"], "at least 2"),
         (["dcgan", "--beta-1", "1.5"], r"--beta-1 must be in \[0, 1\)"),
         (["wgan", "--beta-2", "0.9"], "wgan's d optimizer is RMSprop"),
+        (["dcgan", "--dataset", str(tmp_path)], "is a folder.*keras-gans finetune ENTRY"),
     ]
     for i, (head, message) in enumerate(cases):
         out = tmp_path / f"run{i}"
