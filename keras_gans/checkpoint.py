@@ -297,16 +297,19 @@ def restore(model, directory):
         raise ValueError("compile() the model before restoring a checkpoint into it.")
     manifest = read_manifest(path)
     variables = state_variables(model)
-    saved = manifest["variables"]
+    try:
+        saved = [(entry["path"], tuple(entry["shape"])) for entry in manifest["variables"]]
+    except (KeyError, TypeError) as err:
+        raise _damaged(path, err) from None
     problem = None
     if manifest.get("model") != type(model).__name__:
         problem = f"it holds a {manifest.get('model')}, not a {type(model).__name__}"
     elif len(saved) != len(variables):
         problem = f"it holds {len(saved)} variables, this model has {len(variables)}"
     else:
-        for variable, entry in zip(variables, saved):
-            if tuple(entry["shape"]) != tuple(variable.shape):
-                problem = (f"{entry['path']} has shape {tuple(entry['shape'])}, "
+        for variable, (saved_path, shape) in zip(variables, saved):
+            if shape != tuple(variable.shape):
+                problem = (f"{saved_path} has shape {shape}, "
                            f"this model's {variable.path} {tuple(variable.shape)}")
                 break
     if problem:
@@ -319,7 +322,8 @@ def restore(model, directory):
             arrays = {name: stored[name] for name in stored.files}
         values = [arrays[f"v{i:05d}"] for i in range(len(variables))]
         step = int(manifest["step"])
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
+    except (OSError, ValueError, EOFError, KeyError, NotImplementedError,
+            zipfile.BadZipFile) as err:  # NotImplementedError: a damaged compression field
         raise _damaged(path, err) from None
     for variable, value in zip(variables, values):
         variable.assign(value)
@@ -633,13 +637,15 @@ def fit_from_checkpoint(model, data, epochs, steps_per_epoch, checkpoint,
     if checkpoint.restored_step is None:
         checkpoint.restore(model)
     recorded, epoch, offset = checkpoint.steps_per_epoch, checkpoint.epoch, checkpoint.epoch_step
-    if recorded not in (None, steps_per_epoch) or offset >= steps_per_epoch:
-        was = f"{recorded} steps per epoch" if recorded else f"step {offset} of an epoch"
+    # Batch i depends only on i, so another epoch length is fine, except
+    # one that the checkpoint's place in its epoch has already passed.
+    if offset >= steps_per_epoch:
         raise ValueError(
-            f"The checkpoints in {checkpoint.directory} come from a run with {was}; this "
-            f"one asks for steps_per_epoch={steps_per_epoch}, which would shift its data "
-            f"stream. Resume with the same steps per epoch (--steps-per-epoch "
-            f"{recorded or 'as before'}), or start over in another folder (or with --overwrite)."
+            f"The newest checkpoint in {checkpoint.directory} is at step {offset} of epoch "
+            f"{epoch + 1}, past the end of this command's epochs of {steps_per_epoch} steps "
+            f"(the run had {recorded or 'more'}). Resume with --steps-per-epoch "
+            f"{recorded or 'as before'} (steps_per_epoch), or start over in another folder "
+            "(or with --overwrite)."
         )
     checkpoint.steps_per_epoch = steps_per_epoch
     callbacks = [c for c in callbacks if c is not checkpoint] + [checkpoint]

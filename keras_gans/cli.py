@@ -589,7 +589,8 @@ def translate(args):
         raise SystemExit(f"error: {type(model).__name__} translates {sorted(names)}, "
                          f"not {args.direction!r}.")
     generator = getattr(model, names[args.direction])
-    if os.path.isdir(args.out) and os.path.samefile(args.out, args.input):
+    if os.path.isdir(args.out) and os.path.isdir(args.input) and os.path.samefile(args.out,
+                                                                                   args.input):
         raise SystemExit("error: --out is the --input folder: the translations would replace "
                          "the images. Choose another folder.")
     height, width, channels = (int(d) for d in generator.input_shape[1:])
@@ -625,9 +626,17 @@ def translated_names(files):
     ['cat.png', 'cat.jpg.png', 'a/dog.png']
     """
     stems = [os.path.splitext(name)[0] for name in files]
-    shared = {stem for stem, count in collections.Counter(stems).items() if count > 1}
-    return [name + ".png" if stem in shared and not name.lower().endswith(".png") else stem + ".png"
-            for name, stem in zip(files, stems)]
+    counts = collections.Counter(stem.lower() for stem in stems)  # case-blind file systems too
+    names = [name + ".png" if counts[stem.lower()] > 1 and not name.lower().endswith(".png")
+             else stem + ".png" for name, stem in zip(files, stems)]
+    taken = collections.defaultdict(list)
+    for name, target in zip(files, names):
+        taken[target.lower()].append(name)
+    clash = next((inputs for inputs in taken.values() if len(inputs) > 1), None)
+    if clash:
+        raise ValueError(f"{' and '.join(clash)} would be translated into the same PNG; "
+                         "rename one of them.")
+    return names
 
 
 def interpolation_latents(rows, steps, latent_dim, seed=0, truncation=None):

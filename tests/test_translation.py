@@ -400,6 +400,13 @@ def test_cli_translates_a_folder_and_explains_misuse(tmp_path, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert cli.main(args + ["--out", str(tmp_path / "out"), "--overwrite"]) == 0
+    with pytest.raises(ValueError, match="cat.jpg and cat.jpg.png would be translated into"):
+        cli.translated_names(["cat.png", "cat.jpg", "cat.jpg.png"])
+    with pytest.raises(ValueError, match="same PNG"):
+        cli.translated_names(["cat.png", "cat.PNG"])  # one file on a case-blind system
+    assert cli.main(["translate", path, "--input", str(tmp_path / "nowhere"),
+                     "--out", str(tmp_path / "out")]) == 2  # an error line, no traceback
+    assert "does not exist" in capsys.readouterr().err
     for argv, message in [
         (["translate", path, "--input", str(tmp_path / "in"), "--out", "x", "--direction", "b2a"],
          "translates ['a2b']"),

@@ -1,4 +1,5 @@
 """Argument checks that name the argument and the rule it broke."""
+import numbers
 import operator
 
 
@@ -15,8 +16,8 @@ def at_least(value, minimum, name):
     """
     try:
         number = operator.index(value)
-    except TypeError:
-        whole = isinstance(value, float) and value.is_integer()
+    except TypeError:  # floats, numpy's included
+        whole = isinstance(value, numbers.Real) and float(value).is_integer()
         number = int(value) if whole else None
     if number is None or isinstance(value, bool) or number < minimum:
         raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
