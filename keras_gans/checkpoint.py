@@ -392,8 +392,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.epoch_step = 0
         self.history = {}
         self.seconds = {"wall": 0.0, "cpu": 0.0}
-        # The run's epoch length, recorded by fit_from_checkpoint: resuming
-        # with another one would shift the data stream (or never end).
+        # The run's epoch length, recorded by fit_from_checkpoint so that a
+        # resume it refuses (an epoch already past the checkpoint's place
+        # in it, which would never end) can name the run's own value.
         self.steps_per_epoch = None
         self.last_path = latest(self.directory)
         self.restored_step = None

@@ -620,7 +620,9 @@ def translated_names(files):
     """Output PNG names for input files (paths relative to the input
     folder): `cat.jpg` -> `cat.png`; where two inputs would share a name
     (`cat.png`, `cat.jpg`), the non-PNG ones keep their extension
-    (`cat.jpg.png`), so no translation replaces another.
+    (`cat.jpg.png`), so no translation replaces another. Inputs whose
+    names would still clash (`cat.jpg.png` beside `cat.jpg`, or names that
+    differ only in case) are a ValueError.
 
     >>> translated_names(["cat.png", "cat.jpg", "a/dog.jpeg"])
     ['cat.png', 'cat.jpg.png', 'a/dog.png']

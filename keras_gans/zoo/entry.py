@@ -189,6 +189,11 @@ def save_entry(gan, folder, name=None, dataset=None, training=None, metrics=None
     return metadata
 
 
+# What to do about a damaged entry, said by each CorruptEntryError about its files.
+_FETCH_AGAIN = ("Re-download the entry (delete the folder or pass force_download=True) "
+                "or re-export it.")
+
+
 def _read_json(folder, filename):
     path = os.path.join(folder, filename)
     try:
@@ -200,10 +205,7 @@ def _read_json(folder, filename):
         if isinstance(content, dict):
             return content
         problem = f"holds a JSON {type(content).__name__}, not an object"
-    raise errors.CorruptEntryError(
-        f"{path} {problem}. Re-download the entry "
-        "(delete the folder or pass force_download=True) or re-export it."
-    )
+    raise errors.CorruptEntryError(f"{path} {problem}. {_FETCH_AGAIN}")
 
 
 def _is_newer(version):
@@ -236,8 +238,7 @@ def read_metadata(folder, expected_sha256=None):
     if type(version) is not int:
         raise errors.CorruptEntryError(
             f"{os.path.join(folder, METADATA_FILE)} gives format_version {version!r}, not a "
-            "whole number. Re-download the entry (delete the folder or pass "
-            "force_download=True) or re-export it."
+            f"whole number. {_FETCH_AGAIN}"
         )
     if version > FORMAT_VERSION:
         raise errors.IncompatibleEntryError(
@@ -289,7 +290,7 @@ def load_entry(folder, expected_sha256=None):
     if not isinstance(gan, AdversarialModel):
         raise errors.CorruptEntryError(
             f"{folder}/{CONFIG_FILE} does not describe a keras-gans model (it rebuilds "
-            f"{type(gan).__name__}). Re-download the entry or re-export it."
+            f"{type(gan).__name__}). {_FETCH_AGAIN}"
         )
     weights = os.path.join(folder, WEIGHTS_FILE)
     try:
