@@ -26,6 +26,7 @@ from keras import ops
 
 from keras_gans import backend
 from keras_gans.utils.seeds import SavesSeedState
+from keras_gans.utils.checks import at_least
 
 POLICIES = ("color", "translation", "cutout")
 DEFAULT_POLICY = "color,translation,cutout"
@@ -403,11 +404,9 @@ class AdaptiveAugment(DiffAugment):
         )
         if not 0.0 <= float(initial_p) <= 1.0:
             raise ValueError(f"initial_p must be in [0, 1], got {initial_p}.")
-        if float(adjust_images) <= 0 or int(update_every) < 1:
-            raise ValueError(
-                "adjust_images must be positive and update_every >= 1; got "
-                f"{adjust_images} and {update_every}."
-            )
+        if float(adjust_images) <= 0:
+            raise ValueError(f"adjust_images must be positive; got {adjust_images}.")
+        at_least(update_every, 1, "update_every")
         self.target = float(target)
         self.adjust_images = float(adjust_images)
         self.update_every = int(update_every)

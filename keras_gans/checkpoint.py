@@ -62,6 +62,7 @@ import keras
 import numpy as np
 
 from keras_gans import backend
+from keras_gans.utils.checks import at_least
 
 PREFIX = "ckpt-"
 VARIABLES_FILE = "variables.npz"
@@ -379,13 +380,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     def __init__(self, directory, every_n_steps=1000, keep=2, verbose=0):
         super().__init__()
-        if int(every_n_steps) < 0 or int(keep) < 1:
-            raise ValueError(
-                f"every_n_steps must be >= 0 and keep >= 1; got {every_n_steps}, {keep}."
-            )
         self.directory = str(directory)
-        self.every_n_steps = int(every_n_steps)
-        self.keep = int(keep)
+        self.every_n_steps = at_least(every_n_steps, 0, "every_n_steps")
+        self.keep = at_least(keep, 1, "keep")
         self.verbose = verbose
         self.step = 0
         self.epoch = 0

@@ -23,6 +23,8 @@ mode (its moving statistics stay fixed), as Keras does for fine-tuning.
 """
 import keras
 
+from keras_gans.utils.checks import at_least
+
 NORMALIZATIONS = (
     keras.layers.BatchNormalization,
     keras.layers.LayerNormalization,
@@ -89,7 +91,7 @@ def discriminator_blocks(network):
 
 
 def _check_count(n, available, what):
-    n = int(n)
+    n = at_least(n, 0, "n")
     if not 0 <= n <= available:
         raise ValueError(
             f"Cannot freeze {n} {what}: the network has {available}."

@@ -13,7 +13,12 @@ from helpers import tiny_dcgan
 from helpers import weights_of
 
 from keras_gans import backend
+from keras_gans import augment as kg_augment
+from keras_gans import checkpoint as kg_checkpoint
+from keras_gans import freeze as kg_freeze
+from keras_gans import layers as kg_layers
 from keras_gans.core import GAN
+from keras_gans.metrics.inception_score import inception_score
 from keras_gans.models import DCGAN
 
 
@@ -472,6 +477,33 @@ def test_a_fit_failing_after_a_predict_keeps_the_last_epochs_weights():
     assert int(gan.optimizer["g"].iterations.numpy()) == done + 2
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda tmp: kg_layers.MinibatchDiscrimination(
+        num_kernels=0), "num_kernels must be a whole number >= 1; got 0"),
+    (lambda tmp: kg_layers.SpectralDense(
+        4, power_iterations=1.5), "power_iterations must be a whole number >= 1; got 1.5"),
+    (lambda tmp: kg_layers.ReflectionPadding2D(
+        padding=-1), "padding must be a whole number >= 0; got -1"),
+    (lambda tmp: kg_layers.ImagePool(
+        pool_size=2.5), "pool_size must be a whole number >= 0; got 2.5"),
+    (lambda tmp: kg_checkpoint.TrainingCheckpoint(
+        tmp, every_n_steps=2.5), "every_n_steps must be a whole number >= 0; got 2.5"),
+    (lambda tmp: kg_checkpoint.TrainingCheckpoint(
+        tmp, keep=0), "keep must be a whole number >= 1; got 0"),
+    (lambda tmp: kg_augment.AdaptiveAugment(
+        update_every=0.5), "update_every must be a whole number >= 1; got 0.5"),
+    (lambda tmp: inception_score(
+        np.full((4, 2), 0.5), splits=1.5), "splits must be a whole number >= 1; got 1.5"),
+    (lambda tmp: kg_freeze.freeze_lowest_layers(
+        tiny_dcgan().discriminator, 1.5), "n must be a whole number >= 0; got 1.5"),
+])
+def test_count_arguments_refuse_fractions_and_out_of_range(tmp_path, make, message):
+    # Counts are whole numbers: a fraction is refused with the argument's
+    # name, never truncated to another count.
+    with pytest.raises(ValueError, match=message):
+        make(tmp_path)
+
+
 def test_bad_networks_and_arguments_are_clear_errors():
     with pytest.raises(ValueError, match="one logit per image"):
         GAN(
@@ -480,6 +512,10 @@ def test_bad_networks_and_arguments_are_clear_errors():
         )
     with pytest.raises(ValueError, match="n_critic"):
         tiny_dcgan(n_critic=0)
+    # A fraction is refused, not truncated to another number of updates.
+    with pytest.raises(ValueError, match="n_critic must be a whole number >= 1; got 2.5"):
+        tiny_dcgan(n_critic=2.5)
+    assert tiny_dcgan(n_critic=2.0).n_critic == 2
     gan = tiny_dcgan()
     with pytest.raises(TypeError, match="d_optimizer"):
         gan.compile(optimizer="adam")

@@ -164,8 +164,10 @@ def test_make_dataset_errors(small):
         datasets.make_dataset(np.zeros((0, 28, 28, 1), "float32"), 8)
     with pytest.raises(ValueError, match="larger than the number of images"):
         datasets.make_dataset(x, 101)
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match="batch_size must be a whole number >= 1; got 0"):
         datasets.make_dataset(x, 0)
+    with pytest.raises(ValueError, match="got 2.5"):
+        datasets.make_dataset(x, 2.5)
     with pytest.raises(ValueError, match="labels"):
         datasets.make_dataset(x, 10, labels=y[:50])
 

@@ -101,3 +101,12 @@ def test_evaluate_conditional_refuses_unconditional_models():
 
     with pytest.raises(ValueError, match="conditional GAN.*class_coverage"):
         metrics.evaluate_conditional(Unconditional(), "mnist")
+
+
+@pytest.mark.parametrize("n_per_class", [0, 2.5, "3"])
+def test_evaluate_conditional_refuses_a_bad_n_per_class(n_per_class):
+    # Checked before any image is generated or classified.
+    gan = _OracleGAN(np.zeros((10, 28, 28, 1), "float32"), np.arange(10))
+    with pytest.raises(ValueError, match="n_per_class must be a whole number >= 1"):
+        metrics.evaluate_conditional(gan, "mnist", n_per_class=n_per_class)
+    assert gan.calls == []

@@ -126,8 +126,10 @@ def test_clear_errors():
         tiny(num_clusters=40).cluster(images)
     with pytest.raises(ValueError, match="pass num_clusters, not num_classes"):
         SelfConditionedGAN(num_classes=10, latent_dim=LATENT, base_filters=4)
-    with pytest.raises(ValueError, match="components must be in"):
+    with pytest.raises(ValueError, match="components must be a whole number >= 1; got 0"):
         SelfConditionedGAN(num_clusters=2, components=0, latent_dim=LATENT, base_filters=4)
+    with pytest.raises(ValueError, match=r"components must be in \[1, 784\]"):
+        SelfConditionedGAN(num_clusters=2, components=2000, latent_dim=LATENT, base_filters=4)
 
 
 def test_clusters_of_real_digits_follow_their_classes():

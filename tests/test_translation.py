@@ -249,6 +249,8 @@ def test_unpaired_dataset_shuffles_sides_independently_and_reproducibly():
         np.testing.assert_array_equal(again[i][1], batches[i][1])
     with pytest.raises(ValueError, match="batch_size must be between"):
         datasets.unpaired_dataset(a, a[:2], batch_size=4)
+    with pytest.raises(ValueError, match="batch_size must be a whole number >= 1; got 1.5"):
+        datasets.unpaired_dataset(a, a, batch_size=1.5)
 
 
 def test_from_directories_pairs_by_name(tmp_path):

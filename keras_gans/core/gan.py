@@ -10,6 +10,7 @@ from keras_gans import backend
 from keras_gans import losses
 from keras_gans import regularizers
 from keras_gans.core.adversarial import AdversarialModel
+from keras_gans.utils.checks import at_least
 from keras_gans.utils.seeds import SavesSeedState
 
 
@@ -115,14 +116,13 @@ class GAN(SavesSeedState, AdversarialModel):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if int(n_critic) < 1:
-            raise ValueError(f"n_critic must be >= 1, got {n_critic}.")
+        n_critic = at_least(n_critic, 1, "n_critic")
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in (0, 1), got {ema_decay}.")
         self.generator = generator
         self.discriminator = discriminator
         self.loss_fn = losses.get(loss)
-        self.n_critic = int(n_critic)
+        self.n_critic = n_critic
         self.seed = seed
         self.latent_dim = self._infer_latent_dim(latent_dim)
         self.seed_generator = keras.random.SeedGenerator(seed)

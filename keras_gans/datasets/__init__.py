@@ -44,6 +44,7 @@ from keras_gans.datasets.emoji import (
     load_emoji_pairs,
 )
 from keras_gans.datasets.folder import FolderImages, from_directory
+from keras_gans.utils.checks import at_least
 from keras_gans.datasets.paired import (
     UnpairedBatches,
     edge_maps,
@@ -213,11 +214,7 @@ def make_dataset(images, batch_size, labels=None, shuffle=True, seed=0,
     n = len(images) if images.ndim else 0
     if n == 0:
         raise ValueError("make_dataset got no images (empty array).")
-    if isinstance(batch_size, bool) or int(batch_size) != batch_size:
-        raise ValueError(f"batch_size must be an integer, got {batch_size!r}.")
-    batch_size = int(batch_size)
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    batch_size = at_least(batch_size, 1, "batch_size")
     if batch_size > n:
         raise ValueError(
             f"batch_size={batch_size} is larger than the number of images ({n}); "

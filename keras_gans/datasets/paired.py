@@ -17,6 +17,7 @@ import numpy as np
 from keras_gans.datasets.folder import _check_folder
 from keras_gans.datasets.folder import read_images
 from keras_gans.datasets.folder import to_float
+from keras_gans.utils.checks import at_least
 
 
 def _check_side(images, name):
@@ -76,8 +77,8 @@ class UnpairedBatches(keras.utils.PyDataset):
     def __init__(self, a, b, batch_size, seed=0):
         super().__init__()
         self.sides = (_check_side(a, "a"), _check_side(b, "b"))
-        self.batch_size = int(batch_size)
-        if self.batch_size < 1 or self.batch_size > min(len(a), len(b)):
+        self.batch_size = at_least(batch_size, 1, "batch_size")
+        if self.batch_size > min(len(a), len(b)):
             raise ValueError(
                 f"batch_size must be between 1 and the smaller side's size "
                 f"({min(len(a), len(b))}), got {batch_size}."

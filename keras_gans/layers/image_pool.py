@@ -3,6 +3,7 @@ import keras
 from keras import ops
 
 from keras_gans import backend
+from keras_gans.utils.checks import at_least
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -39,9 +40,7 @@ class ImagePool(keras.layers.Layer):
 
     def __init__(self, pool_size=50, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if int(pool_size) < 0:
-            raise ValueError(f"pool_size must be >= 0, got {pool_size}.")
-        self.pool_size = int(pool_size)
+        self.pool_size = at_least(pool_size, 0, "pool_size")
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 

@@ -2,6 +2,7 @@
 collapsed generator (all samples alike) is easy to tell from real data."""
 import keras
 from keras import ops
+from keras_gans.utils.checks import at_least
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -70,8 +71,8 @@ class MinibatchDiscrimination(keras.layers.Layer):
 
     def __init__(self, num_kernels=50, kernel_dim=5, **kwargs):
         super().__init__(**kwargs)
-        self.num_kernels = int(num_kernels)
-        self.kernel_dim = int(kernel_dim)
+        self.num_kernels = at_least(num_kernels, 1, "num_kernels")
+        self.kernel_dim = at_least(kernel_dim, 1, "kernel_dim")
 
     def build(self, input_shape):
         self.tensor = self.add_weight(

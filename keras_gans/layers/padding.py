@@ -1,6 +1,7 @@
 """Reflection padding, used by CycleGAN's ResNet generator."""
 import keras
 from keras import ops
+from keras_gans.utils.checks import at_least
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -24,7 +25,7 @@ class ReflectionPadding2D(keras.layers.Layer):
 
     def __init__(self, padding=1, **kwargs):
         super().__init__(**kwargs)
-        self.padding = int(padding)
+        self.padding = at_least(padding, 0, "padding")
 
     def call(self, inputs):
         p = self.padding

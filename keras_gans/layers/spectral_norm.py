@@ -12,6 +12,7 @@ inside a gradient trace: the three backends would train different models.
 """
 import keras
 from keras import ops
+from keras_gans.utils.checks import at_least
 
 
 def _l2_normalize(x):
@@ -86,7 +87,7 @@ class SpectralDense(_SpectralNorm, keras.layers.Dense):
 
     def __init__(self, units, power_iterations=1, **kwargs):
         super().__init__(units, **kwargs)
-        self.power_iterations = int(power_iterations)
+        self.power_iterations = at_least(power_iterations, 1, "power_iterations")
 
     def build(self, input_shape):
         super().build(input_shape)
@@ -117,7 +118,7 @@ class SpectralConv2D(_SpectralNorm, keras.layers.Conv2D):
         super().__init__(filters, kernel_size, **kwargs)
         if self.data_format != "channels_last":
             raise ValueError("SpectralConv2D supports channels_last data only.")
-        self.power_iterations = int(power_iterations)
+        self.power_iterations = at_least(power_iterations, 1, "power_iterations")
 
     def build(self, input_shape):
         super().build(input_shape)

@@ -50,6 +50,7 @@ import os
 import numpy as np
 
 from keras_gans.metrics import inception
+from keras_gans.utils.checks import at_least
 
 NUM_LOGITS = 1008
 HEAD_KEYS = ("kernel", "bias")
@@ -95,7 +96,7 @@ def inception_score(probabilities, splits=10):
         (2.0, 0.0)
     """
     p = np.asarray(probabilities, dtype=np.float64)
-    splits = int(splits)
+    splits = at_least(splits, 1, "splits")
     if p.ndim != 2 or p.shape[1] < 1:
         raise ValueError(
             f"probabilities must have shape (N, classes); got {p.shape}.")
@@ -204,12 +205,12 @@ class InceptionScore:
                  seed=0, weights_path=None, batch_size=25):
         self.kernel, self.bias, self.head_sha256 = load_head(head_weights)
         self.head_path = os.fspath(head_weights)
-        self.splits = int(splits)
+        self.splits = at_least(splits, 1, "splits")
         self.use_bias = bool(use_bias)
-        self.n = int(n)
+        self.n = at_least(n, self.splits, "n (at least one image per split)")
         self.seed = int(seed)
         self.weights_path = weights_path
-        self.batch_size = int(batch_size)
+        self.batch_size = at_least(batch_size, 1, "batch_size")
 
     @property
     def extractor(self):

@@ -24,6 +24,7 @@ import keras
 import numpy as np
 
 from keras_gans.metrics import classifier as _clf
+from keras_gans.utils.checks import at_least
 
 NUM_CLASSES = _clf.NUM_CLASSES
 
@@ -180,9 +181,7 @@ def evaluate_conditional(gan, dataset="mnist", n_per_class=100, seed=0,
         raise ValueError(
             f"The domain classifier knows {NUM_CLASSES} classes; the GAN has "
             f"num_classes={num_classes}.")
-    n_per_class = int(n_per_class)
-    if n_per_class < 1:
-        raise ValueError(f"n_per_class must be >= 1; got {n_per_class}.")
+    n_per_class = at_least(n_per_class, 1, "n_per_class")
     _check_threshold(threshold)
     _clf._check_dataset(dataset)
     labels = np.repeat(np.arange(NUM_CLASSES, dtype="int32"), n_per_class)

@@ -16,6 +16,7 @@ from keras_gans.networks.conditional import conditional_discriminator
 from keras_gans.networks.conditional import conditional_generator
 from keras_gans.networks.conditional import projection_discriminator
 from keras_gans.utils.images import is_array
+from keras_gans.utils.checks import at_least
 
 
 def class_crossentropy(labels, logits):
@@ -193,9 +194,7 @@ class ConditionalGAN(ConditionalMixin, GAN):
 
     def __init__(self, generator, discriminator, num_classes=10, latent_dim=None,
                  **kwargs):
-        if int(num_classes) < 2:
-            raise ValueError(f"num_classes must be >= 2, got {num_classes}.")
-        self.num_classes = int(num_classes)
+        self.num_classes = at_least(num_classes, 2, "num_classes")
         super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
 
     # ---------------------------------------------------------------- checks

@@ -22,6 +22,7 @@ from keras_gans.models.conditional import class_crossentropy
 from keras_gans.networks.conditional import code_generator
 from keras_gans.networks.conditional import feature_discriminator
 from keras_gans.networks.conditional import info_q_head
+from keras_gans.utils.checks import at_least
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -87,12 +88,8 @@ class InfoGAN(GAN):
                  q_hidden=128, generator=None, discriminator=None, q_network=None,
                  **kwargs):
         image_shape = tuple(int(d) for d in image_shape)
-        if int(categorical_dim) < 2:
-            raise ValueError(f"categorical_dim must be >= 2, got {categorical_dim}.")
-        if int(continuous_dim) < 0:
-            raise ValueError(f"continuous_dim must be >= 0, got {continuous_dim}.")
-        self.categorical_dim = int(categorical_dim)
-        self.continuous_dim = int(continuous_dim)
+        self.categorical_dim = at_least(categorical_dim, 2, "categorical_dim")
+        self.continuous_dim = at_least(continuous_dim, 0, "continuous_dim")
         self.code_dim = self.categorical_dim + self.continuous_dim
         if generator is None:
             generator = code_generator(image_shape, latent_dim, self.code_dim, base_filters)

@@ -20,6 +20,7 @@ import numpy as np
 from keras_gans.models.conditional import CGAN
 from keras_gans.utils import check_image_array
 from keras_gans.utils.images import is_array
+from keras_gans.utils.checks import at_least
 
 
 def labels_itself(model):
@@ -145,8 +146,8 @@ class SelfConditionedGAN(CGAN):
         super().__init__(image_shape=image_shape, num_classes=num_clusters,
                          latent_dim=latent_dim, base_filters=base_filters, **kwargs)
         pixels = math.prod(self.image_shape)
-        components = int(components)
-        if not 1 <= components <= pixels:
+        components = at_least(components, 1, "components")
+        if components > pixels:
             raise ValueError(f"components must be in [1, {pixels}], got {components}.")
         self.num_clusters, self.components = int(num_clusters), components
 

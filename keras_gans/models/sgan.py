@@ -17,6 +17,7 @@ from keras_gans.models.conditional import class_accuracy
 from keras_gans.models.conditional import class_crossentropy
 from keras_gans.networks.conditional import feature_discriminator
 from keras_gans.networks.dcgan import dcgan_generator
+from keras_gans.utils.checks import at_least
 
 UNLABELLED = -1
 
@@ -203,9 +204,7 @@ class SGAN(ConditionalMixin, GAN):
                 "generator_objective must be 'feature_matching' or "
                 f"'adversarial'; got {generator_objective!r}."
             )
-        if int(num_classes) < 2:
-            raise ValueError(f"num_classes must be >= 2, got {num_classes}.")
-        self.num_classes = int(num_classes)
+        self.num_classes = at_least(num_classes, 2, "num_classes")
         if generator is None:
             generator = dcgan_generator(image_shape, latent_dim, base_filters)
         if discriminator is None:

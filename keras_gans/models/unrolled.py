@@ -6,6 +6,7 @@ from keras_gans import backend
 from keras_gans.core import GAN
 from keras_gans.networks import dcgan_discriminator
 from keras_gans.networks import dcgan_generator
+from keras_gans.utils.checks import at_least
 
 _UNROLL_OPTIMIZERS = ("sgd", "adam")
 
@@ -126,7 +127,7 @@ class UnrolledGAN(GAN):
             )
         super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
         self.base_filters = int(base_filters)
-        self.unroll_steps = int(unroll_steps)
+        self.unroll_steps = at_least(unroll_steps, 0, "unroll_steps")
         self.unroll_learning_rate = float(unroll_learning_rate)
         self.unroll_optimizer = unroll_optimizer
         self.second_order = bool(second_order)
