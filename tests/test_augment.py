@@ -262,6 +262,46 @@ def test_ada_p_is_carried_through_fit():
     np.testing.assert_allclose(history.history["ada_p"], [1.0, 0.6], atol=1e-5)
 
 
+_VARIANTS_WITH_OWN_DISCRIMINATOR_CALLS = ("InfoGAN", "SGAN", "UnrolledGAN", "ACGAN")
+
+
+@pytest.mark.parametrize("variant", _VARIANTS_WITH_OWN_DISCRIMINATOR_CALLS)
+def test_variants_with_their_own_losses_augment_and_adapt(variant):
+    # These override the discriminator calls or losses: each must still
+    # pass every discriminator input through the policy and move ADA's p.
+    from keras_gans import models
+
+    tiny = dict(latent_dim=4, base_filters=4, seed=0, augment=AdaptiveAugment(
+        target=-2.0, adjust_images=80, update_every=1, seed=1))  # p rises every step
+    extra = {"InfoGAN": dict(q_hidden=8), "UnrolledGAN": dict(unroll_steps=1)}
+    gan = getattr(models, variant)(**extra.get(variant, dict(num_classes=10)), **tiny)
+    gan.compile()
+    calls = []
+    augment_images = gan.augment_images
+
+    def counted(images, training=True):
+        calls.append(tuple(images.shape))
+        return augment_images(images, training)
+
+    gan.augment_images = counted
+    x = noise_images(8)
+    labelled = variant in ("SGAN", "ACGAN")
+    history = gan.fit(x, np.arange(8) % 10 if labelled else None, batch_size=8,
+                      epochs=2, shuffle=False, verbose=0)
+    # D on real and fake, G on fake (UnrolledGAN: and its look-ahead critic).
+    assert len(calls) >= 3, calls
+    assert history.history["ada_p"][0] > 0.0
+    assert history.history["ada_p"][1] > history.history["ada_p"][0]
+
+
+@pytest.mark.parametrize("variant", ["EBGAN", "BEGAN", "MMDGAN"])
+def test_autoencoder_gans_refuse_augment(variant):
+    from keras_gans import models
+
+    with pytest.raises(ValueError, match="does not take `augment`"):
+        getattr(models, variant)(latent_dim=4, base_filters=4, augment="color")
+
+
 # ----------------------------------------------------------------- FreezeD
 def test_frozen_discriminator_layers_stay_fixed_under_fit():
     gan = tiny_dcgan()

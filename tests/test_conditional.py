@@ -242,6 +242,9 @@ def test_clear_label_errors(name):
         return
     with pytest.raises(ValueError, match=r"class ids in \[0, 10\)"):
         model.fit(images, np.full((8,), -1), batch_size=4, verbose=0)
+    # Labels as a list are taken like an array (Keras itself takes arrays).
+    history = model.fit(images, [0, 1, 2, 3, 4, 5, 6, 7], batch_size=4, verbose=0)
+    assert np.isfinite(history.history["d_loss"]).all()
     with pytest.raises(ValueError, match=r"class ids in \[0, 10\)"):
         model.generate(labels=[1, 10])
     with pytest.raises(ValueError, match="2 latents but 3 labels"):

@@ -432,6 +432,44 @@ def test_empty_and_nan_data_are_clear_errors():
     assert int(gan.optimizer.iterations) == 0
 
 
+def test_fit_refuses_what_a_gan_would_ignore():
+    gan = compiled_tiny_dcgan()
+    x = noise_images(8)
+    before = weights_of(gan.generator, gan.discriminator)
+    with pytest.raises(ValueError, match="fit\\(\\) got sample_weight"):
+        gan.fit(x, sample_weight=np.ones(8), batch_size=4, verbose=0)
+    with pytest.raises(ValueError, match="class_weight"):
+        gan.fit(x, class_weight={0: 1.0}, batch_size=4, verbose=0)
+    with pytest.raises(ValueError, match="evaluate\\(\\) got sample_weight"):
+        gan.evaluate(x, sample_weight=np.ones(8), batch_size=4, verbose=0)
+    with pytest.raises(ValueError, match="DCGAN is unconditional and would ignore y"):
+        gan.fit(x, np.zeros(8, "int32"), batch_size=4, verbose=0)
+    for a, b in zip(before, weights_of(gan.generator, gan.discriminator)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_batches_smaller_than_n_critic_are_refused_before_any_update():
+    from keras_gans import datasets
+
+    gan = compiled_tiny_dcgan(n_critic=3)
+    x = noise_images(8)
+    before = weights_of(gan.generator, gan.discriminator)
+    # Arrays: too small a batch_size, or a last batch smaller than n_critic.
+    with pytest.raises(ValueError, match="batch of 2 images .*fewer than n_critic=3"):
+        gan.fit(x, batch_size=2, verbose=0)
+    with pytest.raises(ValueError, match="batch of 1 images \\(7 images, batch_size=3\\)"):
+        gan.fit(x[:7], batch_size=3, verbose=0)
+    # A dataset's batches are checked in the step (in the graph on TF).
+    data, _ = datasets.make_dataset(x, 2, pipeline="numpy")
+    with pytest.raises(Exception, match="fewer images than n_critic=3"):
+        gan.fit(data, steps_per_epoch=2, verbose=0)
+    for a, b in zip(before, weights_of(gan.generator, gan.discriminator)):
+        np.testing.assert_array_equal(a, b)
+    # A partial batch that fit() never reaches is no obstacle.
+    gan.fit(x[:7], batch_size=3, steps_per_epoch=2, verbose=0)
+    assert all(np.isfinite(w).all() for w in weights_of(gan.generator))
+
+
 def test_fit_before_compile_is_a_clear_error():
     gan = tiny_dcgan()
     with pytest.raises(RuntimeError, match=r"compile\(\) before fit"):

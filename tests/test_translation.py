@@ -134,6 +134,14 @@ def test_pix2pix_bad_input_is_explained():
         model.fit(a, b[:, :8], batch_size=4, verbose=0)
     with pytest.raises(ValueError, match="floats in"):
         model.fit((a * 127).astype("uint8"), b, batch_size=4, verbose=0)
+    # NaN on either side is refused before any step (the b side too).
+    bad = b.copy()
+    bad[3, 0, 0, 0] = np.nan
+    for call in (lambda: model.fit(a, bad, batch_size=4, verbose=0),
+                 lambda: model.fit((a, bad), batch_size=4, verbose=0),
+                 lambda: model.fit(a, b, batch_size=4, verbose=0, validation_data=(a, bad))):
+        with pytest.raises(ValueError, match=r"b images\): the images contain NaN .*index 3"):
+            call()
     with pytest.raises(ValueError, match="Unknown direction"):
         model.translate(a, direction="b2a")
 

@@ -81,6 +81,10 @@ offers a narrow interface, implemented once per backend:
   (the fakes of a discriminator step): torch does not record them for
   autograd (`torch.no_grad()`); TF and JAX trace the step and prune what
   `ops.stop_gradient` cuts, so it does nothing there.
+- `check_rows(rows, minimum, message)`: `rows` (a batch's `ops.shape(x)[0]`),
+  or a ValueError with `message` when it is below `minimum`; TF checks a
+  count unknown while tracing (a dataset's partial batch) in the graph,
+  and whatever is computed from the returned count waits for the check.
 - `global_rng_states()` / `set_global_rng_states(states)`: the backend's
   process-global RNG state that a train step may draw from, as a dict of
   numpy arrays, for checkpoints (torch: unseeded Dropout; empty elsewhere,
@@ -150,6 +154,13 @@ def _assign_values(variables, values):
         variable.assign(value)
 
 
+def _check_rows(rows, minimum, message):
+    if isinstance(rows, int) and rows < minimum:
+        raise ValueError(message)
+    return rows
+
+
+check_rows = getattr(_impl, "check_rows", _check_rows)
 copy_values = getattr(_impl, "copy_values", _copy_values)
 assign_values = getattr(_impl, "assign_values", _assign_values)
 no_gradient = getattr(_impl, "no_gradient", contextlib.nullcontext)

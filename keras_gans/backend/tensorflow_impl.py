@@ -45,6 +45,19 @@ stateful_test_step = stateful_train_step
 SYNCHRONIZES_BATCH_NORM = True
 
 
+def check_rows(rows, minimum, message):
+    if isinstance(rows, int):
+        if rows < minimum:
+            raise ValueError(message)
+        return rows
+    # Unknown while tracing: checked when the step runs. tf.function does
+    # not order an assertion before variable updates, so the count itself
+    # waits for it, and with it everything computed from the batch's chunks.
+    check = tf.debugging.assert_greater_equal(rows, tf.cast(minimum, rows.dtype), message=message)
+    with tf.control_dependencies([check]):
+        return tf.identity(rows)
+
+
 def replicas_in_sync():
     """Replicas of the active tf.distribute strategy (1 without one)."""
     return tf.distribute.get_strategy().num_replicas_in_sync

@@ -242,6 +242,7 @@ class AdversarialModel(keras.Model):
         ['d_loss', 'g_loss']
         """
         self._assert_compile_called("evaluate()")
+        _refuse_weights("evaluate", kwargs)
         if not kwargs.get("_use_cached_eval_dataset"):  # fit() checked its data
             _check_array_input(x)
         weights = {id(v) for v in self.weights}
@@ -339,6 +340,7 @@ class AdversarialModel(keras.Model):
         backend (see `keras_gans.backend.fit_guard`).
         """
         self._assert_compile_called("fit()")
+        _refuse_weights("fit", kwargs)
         if kwargs.get("validation_data") is not None:
             _check_array_input(kwargs["validation_data"])
         if not _check_array_input(x):
@@ -377,6 +379,17 @@ class AdversarialModel(keras.Model):
                 f"model.compile({names}) (each defaults to "
                 "Adam(2e-4, beta_1=0.5))."
             )
+
+
+def _refuse_weights(method, kwargs):
+    # An adversarial step has no per-example loss to weight: Keras would
+    # accept the weights and the step would ignore them.
+    given = [k for k in ("sample_weight", "class_weight") if kwargs.get(k) is not None]
+    if given:
+        raise ValueError(
+            f"{method}() got {' and '.join(given)}, which GAN training does not "
+            "use: every image counts once. Resample or repeat the images instead."
+        )
 
 
 def _check_array_input(x):

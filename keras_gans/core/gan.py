@@ -11,6 +11,7 @@ from keras_gans import losses
 from keras_gans import regularizers
 from keras_gans.core.adversarial import AdversarialModel
 from keras_gans.utils.checks import at_least
+from keras_gans.utils.images import is_array
 from keras_gans.utils.seeds import SavesSeedState
 
 
@@ -101,6 +102,9 @@ class GAN(SavesSeedState, AdversarialModel):
 
     network_sets = {"d": ("discriminator",), "g": ("generator",)}
     tracked_metrics = ("d_loss", "g_loss")
+    #: whether `fit(images, y)` trains on `y` (class labels); an
+    #: unconditional GAN refuses a `y` it would ignore
+    labels_in_fit = False
 
     def __init__(
         self,
@@ -248,10 +252,16 @@ class GAN(SavesSeedState, AdversarialModel):
         fake_logits = self.discriminate(fake, labels)
         loss = self.loss_fn.discriminator(real_logits, fake_logits)
         logs = {"d_loss": loss}
-        if isinstance(self.augment, augment_lib.AdaptiveAugment):
-            logs["ada_p"] = self.augment.update(real_logits)
+        self.adapt_augment(real_logits, logs)
         loss = loss + self.penalty_loss(real, fake, labels, logs)
         return loss, logs
+
+    def adapt_augment(self, real_logits, logs):
+        """With adaptive augmentation (ADA), moves its probability from the
+        real images' logits and logs it as `ada_p`; a variant's own
+        `discriminator_loss` calls this as the default one does."""
+        if isinstance(self.augment, augment_lib.AdaptiveAugment):
+            logs["ada_p"] = self.augment.update(real_logits)
 
     def penalty_loss(self, real, fake, labels, logs):
         """Sum of the penalties' terms (each also written into `logs`)."""
@@ -273,10 +283,40 @@ class GAN(SavesSeedState, AdversarialModel):
         loss = self.loss_fn.generator(fake_logits, real_logits)
         return loss, {"g_loss": loss}
 
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, **kwargs):
+        """`keras.Model.fit` on images (see `AdversarialModel.fit`); batches
+        must hold at least `n_critic` images, checked first for arrays."""
+        if y is not None and not self.labels_in_fit:
+            raise ValueError(
+                f"{type(self).__name__} is unconditional and would ignore y: call "
+                "fit(images). To train on class labels use CGAN or ACGAN."
+            )
+        images = x[0] if isinstance(x, (tuple, list)) and x else x
+        if is_array(images) and self.n_critic > 1:
+            rows = len(images)
+            size = 32 if batch_size is None else batch_size  # Keras's default
+            sizes = {min(size, rows)}
+            steps = kwargs.get("steps_per_epoch")
+            if rows > size and rows % size and (steps is None or steps > rows // size):
+                sizes.add(rows % size)  # the epoch's last, partial batch
+            if min(sizes) < self.n_critic:
+                raise ValueError(
+                    f"fit() would make a batch of {min(sizes)} images ({rows} images, "
+                    f"batch_size={size}), fewer than n_critic={self.n_critic}: each "
+                    "critic update needs at least one image. Use a batch_size >= "
+                    "n_critic that leaves no last batch smaller than n_critic "
+                    f"(len(images) % batch_size is 0 or >= {self.n_critic})."
+                )
+        return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
+
     def critic_batches(self, real, labels=None):
         """The `n_critic` consecutive `(images, labels)` chunks of a batch,
         remainder dropped."""
-        chunk = ops.shape(real)[0] // self.n_critic
+        rows = backend.check_rows(ops.shape(real)[0], self.n_critic, (
+            f"A batch holds fewer images than n_critic={self.n_critic}: each critic "
+            f"update needs at least one image. Batch the data by at least "
+            f"{self.n_critic} images (and drop a smaller last batch)."))
+        chunk = rows // self.n_critic
         parts = lambda x, i: None if x is None else x[i * chunk : (i + 1) * chunk]  # noqa: E731
         return [(parts(real, i), parts(labels, i)) for i in range(self.n_critic)]
 

@@ -84,6 +84,7 @@ class ConditionalMixin:
 
     #: whether label -1 ("unlabelled") is valid in training data
     allow_unlabelled = False
+    labels_in_fit = True
 
     def split_batch(self, data):
         images, labels = super().split_batch(data)
@@ -133,8 +134,13 @@ class ConditionalMixin:
                     f"{type(self).__name__} is conditional: call "
                     "fit(images, labels) with one int class id per image."
                 )
-            check_label_array(labels, self.num_classes, n=len(images),
-                              allow_unlabelled=self.allow_unlabelled)
+            checked = check_label_array(labels, self.num_classes, n=len(images),
+                                        allow_unlabelled=self.allow_unlabelled)
+            # Keras takes arrays, not lists: pass on the checked ids.
+            if y is None:
+                x = (images, checked)
+            else:
+                y = checked
         validation = kwargs.get("validation_data")
         if is_array(validation):
             raise ValueError(
@@ -483,6 +489,7 @@ class ACGAN(_ConvConditional):
             total_class = total_class + ops.mean(class_crossentropy(labels, fake_classes))
         logs = {"d_loss": adversarial, "d_class_loss": class_loss,
                 "d_class_accuracy": class_accuracy(labels, real_classes)}
+        self.adapt_augment(real_logits, logs)
         loss = adversarial + self.class_weight * total_class
         loss = loss + self.penalty_loss(real, fake, labels, logs)
         return loss, logs

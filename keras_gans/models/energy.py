@@ -64,6 +64,14 @@ class AutoencoderGAN(GAN):
                 f"{type(self).__name__} has its own energy-based losses; it "
                 "takes no `loss` argument."
             )
+        if kwargs.get("augment") is not None:
+            # Its energies compare each image with its reconstruction, which
+            # the augmentation policy would have to follow; not built.
+            raise ValueError(
+                f"{type(self).__name__} does not take `augment`: its "
+                "autoencoder discriminator's energies are not augmentation-aware. "
+                "Use DCGAN, WGANGP, SNGAN or a conditional GAN with augment=."
+            )
         image_shape = tuple(int(d) for d in image_shape)
         if generator is None:
             generator = dcgan_generator(image_shape, latent_dim, base_filters)

@@ -200,8 +200,12 @@ class InfoGAN(GAN):
     def generate_images(self, latents, labels=None, training=True):
         return self.run_network(self.generator, [latents, labels], training)
 
+    def _heads(self, images, training=True):
+        """`(logits, features)` of the discriminator on (augmented) images."""
+        return self.run_network(self.discriminator, self.augment_images(images, training), training)
+
     def discriminate(self, images, labels=None, training=True):
-        return self.run_network(self.discriminator, images, training)[0]
+        return self._heads(images, training)[0]
 
     def info_loss(self, features, codes, training=True):
         """The information term and Q's categorical accuracy on fakes."""
@@ -215,10 +219,11 @@ class InfoGAN(GAN):
         return loss, class_accuracy(target, categorical)
 
     def discriminator_loss(self, real, fake, labels=None):
-        real_logits, _ = self.run_network(self.discriminator, real, True)
-        fake_logits, fake_features = self.run_network(self.discriminator, fake, True)
+        real_logits, _ = self._heads(real)
+        fake_logits, fake_features = self._heads(fake)
         loss = self.loss_fn.discriminator(real_logits, fake_logits)
         logs = {"d_loss": loss}
+        self.adapt_augment(real_logits, logs)
         if self.discriminator_info:
             info, _ = self.info_loss(fake_features, labels)
             loss = loss + self.info_weight * info
@@ -226,7 +231,7 @@ class InfoGAN(GAN):
         return loss, logs
 
     def generator_loss(self, real, fake, labels=None):
-        fake_logits, fake_features = self.run_network(self.discriminator, fake, True)
+        fake_logits, fake_features = self._heads(fake)
         real_logits = None
         if self.loss_fn.needs_real_logits:
             real_logits = ops.stop_gradient(self.discriminate(real))

@@ -241,7 +241,9 @@ class SGAN(ConditionalMixin, GAN):
         return self.run_network(self.generator, latents, training)
 
     def class_logits(self, images, training=True):
-        """Class logits and features of the discriminator."""
+        """Class logits and features of the discriminator (on augmented
+        images, with `augment`)."""
+        images = self.augment_images(images, training)
         logits, features = self.run_network(self.discriminator, images, training)
         return logits, features
 
@@ -260,6 +262,7 @@ class SGAN(ConditionalMixin, GAN):
         supervised = ops.sum(class_crossentropy(targets, real_classes) * mask) / count
         logs = {"d_loss": unsupervised, "class_loss": supervised,
                 "class_accuracy": class_accuracy(targets, real_classes, mask)}
+        self.adapt_augment(_real_fake_logit(real_classes), logs)
         loss = supervised + self.unsupervised_weight * unsupervised
         loss = loss + self.penalty_loss(real, fake, labels, logs)
         return loss, logs

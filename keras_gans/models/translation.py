@@ -11,6 +11,7 @@ core's network sets like any GAN's; CycleGAN has four, each with its own
 optimizer.
 """
 import keras
+import numpy as np
 from keras import ops
 
 from keras_gans import losses
@@ -20,6 +21,8 @@ from keras_gans.layers import ImagePool
 from keras_gans.networks.translation import patchgan_discriminator
 from keras_gans.networks.translation import resnet_translator
 from keras_gans.networks.translation import unet_generator
+from keras_gans.utils.images import check_image_array
+from keras_gans.utils.images import is_array
 
 DIRECTIONS = ("a2b", "b2a")
 
@@ -89,6 +92,12 @@ class TranslationModel(AdversarialModel):
             self._check_pair(x, y)
             if len(x) != len(y):
                 raise ValueError(f"fit() got {len(x)} a images but {len(y)} b images.")
+        # The base class checks the a side's values; NaN in b would poison
+        # the weights as surely.
+        for pair, context in ((x if y is None else (x, y), "fit()"),
+                              (kwargs.get("validation_data"), "validation_data")):
+            if isinstance(pair, (tuple, list)) and len(pair) == 2 and is_array(pair[1]):
+                check_image_array(np.asarray(pair[1]), f"{context} (b images)")
         return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
 
     def translate(self, images, direction="a2b", batch_size=64):

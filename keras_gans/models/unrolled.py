@@ -141,9 +141,11 @@ class UnrolledGAN(GAN):
         fixed = [ops.convert_to_tensor(v.value) for v in network.non_trainable_variables]
         seen_fake = fake if self.second_order else ops.stop_gradient(fake)
 
-        def critic_loss(weights):
-            real_logits, _ = network.stateless_call(weights, fixed, real, training=True)
-            fake_logits, _ = network.stateless_call(weights, fixed, seen_fake, training=True)
+        def critic_loss(weights):  # the discriminator's loss, on what it sees
+            real_logits, _ = network.stateless_call(
+                weights, fixed, self.augment_images(real), training=True)
+            fake_logits, _ = network.stateless_call(
+                weights, fixed, self.augment_images(seen_fake), training=True)
             return self.loss_fn.discriminator(real_logits, fake_logits)
 
         weights = unrolled_weights(
@@ -160,6 +162,7 @@ class UnrolledGAN(GAN):
         weights, fixed = self.unrolled_discriminator_weights(real, fake, labels)
 
         def critic(images):
+            images = self.augment_images(images)
             return self.discriminator.stateless_call(weights, fixed, images, training=True)[0]
 
         real_logits = None
