@@ -70,3 +70,32 @@ def test_loss_scaling_round_trips():
     for plain, scaled in zip(results[0][1], results[1][1]):
         np.testing.assert_allclose(scaled, plain, rtol=1e-4, atol=1e-6)
     assert int(gan.optimizer["d"].step_counter) == 4  # 2 steps x n_critic 2
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
+def test_layer_state_updates_under_mixed_precision(policy):
+    # Keras's torch backend dropped the writes to these float32 states
+    # inside a mixed-precision call: u never moved (sigma above 1) and the
+    # image pool stored nothing, then handed back zeros as old fakes.
+    from keras_gans.layers import ImagePool
+    from keras_gans.layers import SpectralDense
+
+    x = np.random.default_rng(0).normal(size=(4, 6)).astype("float32")
+    keras.utils.set_random_seed(0)
+    layer = SpectralDense(3)
+    layer(x)
+    u_before = keras.ops.convert_to_numpy(layer.vector_u.value).copy()
+    for _ in range(60):
+        layer(x, training=True)
+    assert not np.allclose(u_before, keras.ops.convert_to_numpy(layer.vector_u.value))
+    kernel = keras.ops.convert_to_numpy(layer.normalized_kernel()).astype("float64")
+    assert np.linalg.svd(kernel, compute_uv=False)[0] == pytest.approx(1.0, abs=1e-3)
+
+    pool = ImagePool(pool_size=4, seed=0)
+    pool(np.ones((2, 1), "float32"))
+    pool(np.full((2, 1), 2.0, "float32"))
+    stored = keras.ops.convert_to_numpy(pool.images.value)[:4, 0]
+    np.testing.assert_array_equal(stored, [1.0, 1.0, 2.0, 2.0])
+    for step in range(4):  # full: swapped rows come back as earlier fakes
+        out = keras.ops.convert_to_numpy(pool(np.full((4, 1), 10.0 + step, "float32")))
+        assert (out != 0).all()

@@ -46,10 +46,12 @@ class ImagePool(keras.layers.Layer):
 
     def build(self, input_shape):
         # One spare slot at the end absorbs the writes of rows that keep
-        # their fake, so a single scatter serves every row.
+        # their fake, so a single scatter serves every row. Not autocast:
+        # under mixed precision Keras's torch backend drops writes to an
+        # autocast float32 variable inside the layer's call.
         self.images = self.add_weight(
             shape=(self.pool_size + 1,) + tuple(input_shape[1:]),
-            initializer="zeros", trainable=False, name="images",
+            initializer="zeros", trainable=False, name="images", autocast=False,
         )
         self.count = self.add_weight(
             shape=(), initializer="zeros", dtype="int32", trainable=False, name="count"

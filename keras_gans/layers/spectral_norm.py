@@ -28,6 +28,10 @@ class _SpectralNorm:
             initializer=keras.initializers.RandomNormal(stddev=1.0),
             trainable=False,
             name="vector_u",
+            # Kept float32 inside a mixed-precision call: Keras's torch
+            # backend drops writes to an autocast variable there, and a
+            # float16 u would round each power iteration.
+            autocast=False,
         )
 
     def spectral_norm(self, training=False):
