@@ -249,6 +249,12 @@ def _check_best_arguments(args):
         raise SystemExit(
             "error: --eval-reference is the training folder; give held-out images (the best "
             "model would otherwise be the one that memorised the training folder).")
+    from keras_gans.metrics import load_folder
+
+    try:  # read now: a folder that cannot be scored fails before training, not after
+        load_folder(args.eval_reference)
+    except ValueError as err:
+        raise SystemExit(f"error: --eval-reference: {err}") from None
 
 
 def _best_callbacks(args):
@@ -684,6 +690,8 @@ def export(args):
 def evaluate(args):
     from keras_gans.metrics import Evaluator
 
+    if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
+        raise ValueError(f"--json {args.json!r}: its folder does not exist; create it first.")
     evaluator = Evaluator(
         metrics=tuple(m.strip() for m in args.metrics.split(",") if m.strip()),
         reference=args.reference or args.dataset, split=args.split, n=args.n,

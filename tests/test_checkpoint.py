@@ -491,3 +491,11 @@ def test_cli_keep_best_writes_the_lowest_kid_model(tmp_path, monkeypatch):
         cli.main(finetune + ["--eval-reference", str(images)])
     with pytest.raises(SystemExit, match="neither a folder nor a dataset"):
         cli.main(finetune + ["--eval-reference", str(tmp_path / "nowhere")])
+    # A reference folder that cannot be scored fails before any training.
+    unreadable = tmp_path / "held-out"
+    unreadable.mkdir()
+    (unreadable / "bad.png").write_bytes(b"not a png")
+    with pytest.warns(UserWarning, match="bad.png"), \
+            pytest.raises(SystemExit, match="--eval-reference: None of the 1 image files"):
+        cli.main(finetune + ["--eval-reference", str(unreadable)])
+    assert not os.path.exists(tmp_path / "tuned")

@@ -70,6 +70,15 @@ def test_cli_unknown_names_are_clear_errors(tmp_path, capsys):
     assert "Unknown model 'nogan'" in capsys.readouterr().err
     assert cli.main(["train", "dcgan", "--dataset", "cifar", "--out", str(tmp_path / "b")]) == 2
     assert "cifar" in capsys.readouterr().err
+    # evaluate: a --json it could not write fails first, not after scoring.
+    assert cli.main(["evaluate", str(tmp_path), "--json", str(tmp_path / "no" / "r.json")]) == 2
+    assert "its folder does not exist" in capsys.readouterr().err
+    # An unfinished run's folder is not scored as a folder of samples.
+    (tmp_path / "run" / "samples").mkdir(parents=True)
+    Image.new("L", (8, 8)).save(tmp_path / "run" / "samples" / "epoch_001.png")
+    (tmp_path / "run" / "checkpoints").mkdir()
+    assert cli.main(["evaluate", str(tmp_path / "run"), "--reference", str(tmp_path / "run")]) == 2
+    assert "training run's folder" in capsys.readouterr().err
 
 
 def test_cli_trains_other_variants_with_their_own_defaults(tmp_path):

@@ -20,6 +20,7 @@ from keras_gans import layers as kg_layers
 from keras_gans.core import GAN
 from keras_gans.metrics.inception_score import inception_score
 from keras_gans.models import DCGAN
+from keras_gans.regularizers import GradientPenalty
 
 
 def _bn_stats(network):
@@ -540,6 +541,52 @@ def test_count_arguments_refuse_fractions_and_out_of_range(tmp_path, make, messa
     # name, never truncated to another count.
     with pytest.raises(ValueError, match=message):
         make(tmp_path)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda m: m.DCGAN(latent_dim=0), "latent_dim must be a whole number >= 1; got 0"),
+    (lambda m: m.WGAN(latent_dim=4, clip_value=0), "clip_value must be positive"),
+    (lambda m: m.WGANGP(latent_dim=4, gp_weight=-1), "gp_weight must be a finite number >= 0"),
+    (lambda m: m.Pix2Pix(image_shape=(16, 16, 3), depth=0), "depth must be between 1 and 4"),
+    (lambda m: m.Pix2Pix(image_shape=(16, 16, 3), target_channels=0),
+     "target_channels must be a whole number >= 1"),
+    (lambda m: m.CycleGAN(image_shape=(16, 16, 3), n_blocks=-1), "n_blocks must be a whole number >= 0"),
+    (lambda m: m.CycleGAN(image_shape=(16, 16, 3), cycle_weight=float("nan")),
+     "cycle_weight must be a finite number >= 0; got nan"),
+    # The variant's own penalty is set by its arguments, not overridden.
+    (lambda m: m.WGANGP(latent_dim=4, gp_weight=1.0, penalties=[GradientPenalty(10.0)]),
+     "builds its own from gp_weight"),
+    (lambda m: m.DCGAN(latent_dim=4, penalties="gp"), "Expected a keras_gans.regularizers.Penalty"),
+])
+def test_variant_arguments_are_checked(make, message):
+    from keras_gans import models
+
+    with pytest.raises((ValueError, TypeError), match=message):
+        make(models)
+
+
+def test_variant_penalties_add_to_their_own_and_one_penalty_needs_no_list(tmp_path):
+    from keras_gans.models import WGANGP
+    from keras_gans.regularizers import R1Penalty
+
+    gan = WGANGP(latent_dim=4, base_filters=4, gp_weight=2.0, penalties=R1Penalty(1.0))
+    assert [(type(p).__name__, p.get_config()) for p in gan.penalties] == [
+        ("GradientPenalty", {"weight": 2.0, "target": 1.0, "one_sided": False}),
+        ("R1Penalty", {"gamma": 1.0})]
+    again = WGANGP.from_config(gan.get_config())
+    assert [p.get_config() for p in again.penalties] == [p.get_config() for p in gan.penalties]
+    assert DCGAN(latent_dim=4, base_filters=4, penalties=R1Penalty()).penalties[0].gamma == 10.0
+
+
+def test_generate_checks_its_arguments():
+    gan = tiny_dcgan()
+    with pytest.raises(ValueError, match="n=5 but 2 latents"):
+        gan.generate(n=5, latents=numpy_latents(2))
+    with pytest.raises(ValueError, match="does not change latents you pass"):
+        gan.generate(latents=numpy_latents(2), truncation=0.5)
+    with pytest.raises(ValueError, match="n must be a whole number >= 1; got 0"):
+        gan.generate(n=0)
+    assert gan.generate(n=2, latents=numpy_latents(2)).shape[0] == 2
 
 
 def test_bad_networks_and_arguments_are_clear_errors():

@@ -155,8 +155,12 @@ def test_corrupt_and_truncated_files_skipped_with_one_warning(tmp_path):
         data = datasets.from_directory(tmp_path)
     ours = [w for w in caught if "could not be read" in str(w.message)]
     assert len(ours) == 1, [str(w.message) for w in caught]
-    assert "Skipped 4 of 7" in str(ours[0].message)
-    assert "half.png" in str(ours[0].message)
+    assert "Skipped 3 of 7" in str(ours[0].message)
+    assert "half.png" in str(ours[0].message) and "vast.png" not in str(ours[0].message)
+    # A valid but huge image is not called corrupt: it says how to take it.
+    large = [str(w.message) for w in caught if "too large" in str(w.message)]
+    assert len(large) == 1 and "Skipped 1 of 7" in large[0] and "vast.png" in large[0]
+    assert "MAX_IMAGE_PIXELS" in large[0]
     assert data.skipped == ("cut.jpg", "half.png", "junk.png", "vast.png")
     assert data.files == ("good0.png", "good1.png", "good2.png")
     np.testing.assert_array_equal(data.images[0], np.asarray(_noise(seed=0)) / np.float32(127.5) - 1)
@@ -349,3 +353,49 @@ def test_real_emoji_data(monkeypatch):
     per_image = np.abs(tw - go).mean(axis=(1, 2, 3))
     shuffled = np.abs(tw - np.roll(go, 1, axis=0)).mean()
     assert per_image.min() > 0 and per_image.mean() < 0.8 * shuffled
+
+
+def test_metrics_read_a_folder_as_training_does(tmp_path):
+    from keras_gans.metrics import load_folder
+
+    grey16 = Image.fromarray(np.full((8, 8), 32896, np.uint16))  # 16-bit mid grey
+    _save(tmp_path / "a" / "grey16.png", grey16)
+    clear = Image.new("RGBA", (8, 8), (0, 0, 0, 0))  # transparent: white, as in training
+    _save(tmp_path / "a" / "clear.png", clear)
+    (tmp_path / "a" / "junk.png").write_bytes(b"not a png")
+    with pytest.warns(UserWarning, match="junk.png"):
+        images = load_folder(str(tmp_path / "a"))
+    with pytest.warns(UserWarning, match="junk.png"):
+        trained = datasets.from_directory(tmp_path / "a", labels=None)
+    np.testing.assert_array_equal(images, np.round((trained.images + 1) * 127.5).astype(np.uint8))
+    assert images.shape == (2, 8, 8, 3) and images.min() == 128 and images[0].max() == 255
+
+    # EXIF orientation 6 (rotate 90 degrees clockwise to view): read upright.
+    wide = Image.new("L", (20, 10), 0)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    _save(tmp_path / "b" / "photo.jpg", wide, exif=exif.tobytes())
+    assert load_folder(str(tmp_path / "b")).shape == (1, 20, 10, 1)
+
+    # Many files: none is left open (a 10k folder exceeded the open-file limit).
+    for i in range(40):
+        _save(tmp_path / "c" / f"{i:02d}.png", Image.new("L", (4, 4), i))
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 12 + len(os.listdir("/proc/self/fd"))), hard))
+    try:
+        assert load_folder(str(tmp_path / "c")).shape == (40, 4, 4, 1)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_metrics_refuse_a_run_folder_and_an_unknown_name(tmp_path):
+    from keras_gans.metrics import load_folder
+
+    _save(tmp_path / "run" / "samples" / "epoch_001.png", Image.new("L", (8, 8)))
+    (tmp_path / "run" / "checkpoints").mkdir()
+    with pytest.raises(ValueError, match="training run's folder .*checkpoints"):
+        load_folder(str(tmp_path / "run"))
+    with pytest.raises(ValueError, match="neither a folder of images nor a known dataset .*mnist"):
+        load_folder("cifar10")

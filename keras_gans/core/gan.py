@@ -50,6 +50,28 @@ def sample_latents(n, latent_dim, seed=None, truncation=None):
     return latents.astype("float32")
 
 
+def generation_latents(n, latents, latent_dim, seed, truncation=None):
+    """The latents a `generate()` call samples from: `latents` checked
+    against `n` and `latent_dim`, or `n` drawn by `sample_latents`."""
+    if latents is None:
+        if n is None:
+            raise ValueError("generate() needs n or latents.")
+        return sample_latents(at_least(n, 1, "n"), latent_dim, seed, truncation)
+    if truncation is not None:
+        raise ValueError(
+            "truncation redraws the latents generate() draws itself; it does not "
+            "change latents you pass. Draw them truncated instead: "
+            "sample_latents(n, latent_dim, seed, truncation=...)."
+        )
+    latents = np.asarray(latents, "float32")
+    if latents.ndim != 2 or latents.shape[1] != latent_dim or not len(latents):
+        raise ValueError(
+            f"latents must have shape (n, {latent_dim}) with n >= 1; got {latents.shape}.")
+    if n is not None and n != len(latents):
+        raise ValueError(f"generate() got n={n} but {len(latents)} latents.")
+    return latents
+
+
 @keras.saving.register_keras_serializable(package="keras_gans")
 class GAN(SavesSeedState, AdversarialModel):
     """A generator and a discriminator trained with an adversarial loss.
@@ -141,6 +163,8 @@ class GAN(SavesSeedState, AdversarialModel):
             if ema_decay
             else None
         )
+        if isinstance(penalties, (regularizers.Penalty, dict, str)):
+            penalties = [penalties]  # one penalty (a string is refused below)
         self.penalties = [regularizers.get_penalty(p) for p in penalties]
         self.track(*(p.name for p in self.penalties))
         if isinstance(self.augment, augment_lib.AdaptiveAugment):
@@ -149,7 +173,7 @@ class GAN(SavesSeedState, AdversarialModel):
 
     def _infer_latent_dim(self, latent_dim):
         if latent_dim is not None:
-            return int(latent_dim)
+            return at_least(latent_dim, 1, "latent_dim")
         try:
             shape = self.generator.input_shape
         except (AttributeError, ValueError):
@@ -194,10 +218,7 @@ class GAN(SavesSeedState, AdversarialModel):
         latent entries whose magnitude exceeds it (the truncation trick of
         BigGAN, Brock et al. 2019): cleaner images, less variety.
         """
-        if latents is None:
-            if n is None:
-                raise ValueError("generate() needs n or latents.")
-            latents = sample_latents(n, self.latent_dim, self.seed, truncation)
+        latents = generation_latents(n, latents, self.latent_dim, self.seed, truncation)
         return self.sampler.predict(latents, batch_size=batch_size, verbose=0)
 
     # ------------------------------------------------------------- training

@@ -10,7 +10,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 # Pillow modes that hold one grey channel (with or without alpha).
 _GRAY_MODES = frozenset(
     {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
@@ -140,9 +140,11 @@ def _resize(img, size_hw):
 def _decode(path, channels, size_hw):
     """One file as a uint8 ``(H, W)`` (grey) or ``(H, W, 3)`` array."""
     from PIL import Image
+    from PIL import ImageOps
 
     with Image.open(path) as img:
         img.load()  # decodes now, so truncated files fail here
+        img = ImageOps.exif_transpose(img)  # phone photos: upright, as shown
         if channels is None:
             mode = "L" if img.mode in _GRAY_MODES else "RGB"
         else:
@@ -153,14 +155,15 @@ def _decode(path, channels, size_hw):
         return np.asarray(img, dtype=np.uint8)
 
 
-def _warn_skipped(skipped, total):
+def _warn_skipped(skipped, total, why="could not be read (corrupt, truncated or not images)"):
     if skipped:
         shown = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
-        warnings.warn(
-            f"Skipped {len(skipped)} of {total} image files that could not be "
-            f"read (corrupt, truncated or not images): {shown}",
-            stacklevel=3,
-        )
+        warnings.warn(f"Skipped {len(skipped)} of {total} image files that {why}: {shown}",
+                      stacklevel=3)
+
+
+_TOO_LARGE = ("are too large to decode safely (more pixels than PIL.Image.MAX_IMAGE_PIXELS); "
+              "downscale them, or raise PIL.Image.MAX_IMAGE_PIXELS if you trust them")
 
 
 def read_images(root, files, image_size=None, channels=None, limit=None):
@@ -187,13 +190,17 @@ def read_images(root, files, image_size=None, channels=None, limit=None):
     if channels not in (None, 1, 3):
         raise ValueError(f"channels must be 1, 3 or None, got {channels!r}.")
     size_hw = _size_hw(image_size)
-    arrays, kept, skipped = [], [], []
+    arrays, kept, skipped, too_large = [], [], [], []
     for name in files:
         if limit is not None and len(arrays) >= limit:
             break
         try:
             array = _decode(os.path.join(root, name), channels, size_hw)
-        except _DECODE_ERRORS + (_decompression_bomb(),):
+        except _decompression_bomb():
+            too_large.append(name)
+            skipped.append(name)
+            continue
+        except _DECODE_ERRORS:
             skipped.append(name)
             continue
         if arrays and array.shape[:2] != arrays[0].shape[:2]:
@@ -205,11 +212,14 @@ def read_images(root, files, image_size=None, channels=None, limit=None):
             )
         arrays.append(array)
         kept.append(name)
-    _warn_skipped(skipped, len(kept) + len(skipped))
+    total = len(kept) + len(skipped)
+    _warn_skipped([name for name in skipped if name not in too_large], total)
+    _warn_skipped(too_large, total, _TOO_LARGE)
     if not arrays:
         raise ValueError(
-            f"None of the {len(skipped)} image files under {os.fspath(root)!r} "
-            f"could be read (first: {skipped[0] if skipped else None})."
+            f"None of the {total} image files under {os.fspath(root)!r} could be read "
+            f"(first: {skipped[0] if skipped else None})"
+            + (f"; {len(too_large)} {_TOO_LARGE}." if too_large else ".")
         )
     if channels is None and any(a.ndim == 3 for a in arrays):
         arrays = [a if a.ndim == 3 else np.repeat(a[..., None], 3, -1) for a in arrays]

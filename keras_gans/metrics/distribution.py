@@ -43,7 +43,6 @@ try:  # scipy is optional: only the "sqrtm" FID method needs it
 except ImportError:  # pragma: no cover
     _scipy_linalg = None
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 METRICS = ("fid", "kid", "precision_recall", "density_coverage")
 _FEATURE_CACHE_VERSION = 1
 
@@ -324,32 +323,38 @@ class Result(dict):
 
 
 def load_folder(path, limit=None):
-    """All images under ``path`` (recursive, sorted) as uint8 ``(N, H, W, C)``.
+    """All images under ``path`` (recursive, sorted, hidden files ignored) as
+    uint8 ``(N, H, W, C)``, decoded as training reads a folder
+    (``keras_gans.datasets.read_images``: 16-bit grey scaled to 8 bits,
+    transparency on white, EXIF orientation applied).
 
     Grayscale files give C = 1 when every file is grayscale, otherwise all
-    are converted to RGB. Every image must have the same size.
+    are converted to RGB. Every image must have the same size. Unreadable
+    files are skipped with a warning. A training run's folder (it holds
+    ``gan.keras``, ``checkpoints/`` or ``history.json``) is refused: its
+    sample grids are not samples to score.
     """
-    from PIL import Image
+    from keras_gans.datasets import KNOWN_DATASETS
+    from keras_gans.datasets.folder import _check_folder
+    from keras_gans.datasets.folder import read_images
 
-    if not os.path.isdir(path):
-        raise ValueError(f"{path!r} is not a folder of images.")
-    files = sorted(
-        os.path.join(root, name)
-        for root, _, names in os.walk(path)
-        for name in names
-        if name.lower().endswith(IMAGE_EXTENSIONS)
-    )
-    if not files:
-        raise ValueError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) under {path!r}.")
-    files = files[:limit] if limit else files
-    opened = [Image.open(f) for f in files]
-    gray = all(im.mode in ("L", "1", "I;16") for im in opened)
-    arrays = [np.asarray(im.convert("L" if gray else "RGB"), np.uint8) for im in opened]
-    sizes = {a.shape[:2] for a in arrays}
-    if len(sizes) > 1:
-        raise ValueError(f"Images under {path!r} have different sizes: {sorted(sizes)[:4]}.")
-    images = np.stack(arrays)
-    return images[..., None] if gray else images
+    if not os.path.exists(path):
+        raise ValueError(
+            f"{path!r} is neither a folder of images nor a known dataset "
+            f"({', '.join(KNOWN_DATASETS)}).")
+    run_marks = [m for m in RUN_FOLDER_MARKS if os.path.exists(os.path.join(path, m))]
+    if os.path.isdir(path) and run_marks:
+        raise ValueError(
+            f"{path!r} is a training run's folder (it holds {run_marks[0]}), not a folder of "
+            "samples: evaluate its model (the run folder once it has generator.keras, or its "
+            "gan.keras), or a folder of generated images.")
+    files = _check_folder(path)
+    images, _, _ = read_images(path, files, limit=limit)
+    return images
+
+
+# What marks a folder as a training run's (keras-gans train/finetune --out).
+RUN_FOLDER_MARKS = ("gan.keras", "checkpoints", "history.json")
 
 
 def _generator_of(model):

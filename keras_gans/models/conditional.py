@@ -10,13 +10,14 @@ import numpy as np
 from keras import ops
 
 from keras_gans.core import GAN
-from keras_gans.core import sample_latents
+from keras_gans.core.gan import generation_latents
 from keras_gans.networks.conditional import auxiliary_classifier_discriminator
 from keras_gans.networks.conditional import conditional_discriminator
 from keras_gans.networks.conditional import conditional_generator
 from keras_gans.networks.conditional import projection_discriminator
 from keras_gans.utils.images import is_array
 from keras_gans.utils.checks import at_least
+from keras_gans.utils.checks import non_negative
 
 
 def class_crossentropy(labels, logits):
@@ -206,7 +207,7 @@ class ConditionalGAN(ConditionalMixin, GAN):
     # ---------------------------------------------------------------- checks
     def _infer_latent_dim(self, latent_dim):
         if latent_dim is not None:
-            return int(latent_dim)
+            return at_least(latent_dim, 1, "latent_dim")
         inputs = getattr(self.generator, "inputs", None)
         if not inputs:
             raise ValueError(
@@ -273,17 +274,12 @@ class ConditionalGAN(ConditionalMixin, GAN):
             elif latents is not None:
                 n = len(latents)
         labels = self.sample_labels(n, labels)
-        if latents is None:
-            latents = sample_latents(len(labels), self.latent_dim, self.seed, truncation)
-        latents = np.asarray(latents, dtype="float32")
-        if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
-            raise ValueError(
-                f"latents must have shape (n, {self.latent_dim}); got {latents.shape}."
-            )
-        if len(latents) != len(labels):
+        if latents is not None and len(latents) != len(labels):
             raise ValueError(
                 f"Got {len(latents)} latents but {len(labels)} labels."
             )
+        latents = generation_latents(len(labels), latents, self.latent_dim, self.seed,
+                                     truncation)
         return self.sampler.predict([latents, labels], batch_size=batch_size, verbose=0)
 
     def get_config(self):
@@ -456,7 +452,7 @@ class ACGAN(_ConvConditional):
                        "d_class_accuracy")
 
     def __init__(self, *args, class_weight=1.0, fake_class_loss=True, **kwargs):
-        self.class_weight = float(class_weight)
+        self.class_weight = non_negative(class_weight, "class_weight")
         self.fake_class_loss = bool(fake_class_loss)
         super().__init__(*args, **kwargs)
 

@@ -13,6 +13,7 @@ from keras_gans.core import GAN
 from keras_gans.core.adversarial import default_optimizer as _adam
 from keras_gans.networks.autoencoder import autoencoder_discriminator
 from keras_gans.networks.dcgan import dcgan_generator
+from keras_gans.utils.checks import non_negative
 
 
 def pulling_away_term(embeddings):
@@ -180,7 +181,7 @@ class EBGAN(AutoencoderGAN):
         if margin <= 0:
             raise ValueError(f"margin must be positive, got {margin}.")
         self.margin = float(margin)
-        self.pt_weight = float(pt_weight)
+        self.pt_weight = non_negative(pt_weight, "pt_weight")
 
     def energy_of(self, images, reconstruction):
         return _per_image_mean(ops.square(reconstruction - ops.convert_to_tensor(images)))
@@ -261,7 +262,7 @@ class BEGAN(AutoencoderGAN):
         if not 0.0 <= k_initial <= 1.0:
             raise ValueError(f"k_initial must be in [0, 1], got {k_initial}.")
         self.gamma = float(gamma)
-        self.lambda_k = float(lambda_k)
+        self.lambda_k = non_negative(lambda_k, "lambda_k")
         self.k_initial = float(k_initial)
         self.k = self.add_weight(
             shape=(),

@@ -15,7 +15,7 @@ from keras import ops
 
 from keras_gans import backend
 from keras_gans.core import GAN
-from keras_gans.core import sample_latents
+from keras_gans.core.gan import generation_latents
 from keras_gans.models.conditional import check_label_array
 from keras_gans.models.conditional import class_accuracy
 from keras_gans.models.conditional import class_crossentropy
@@ -23,6 +23,7 @@ from keras_gans.networks.conditional import code_generator
 from keras_gans.networks.conditional import feature_discriminator
 from keras_gans.networks.conditional import info_q_head
 from keras_gans.utils.checks import at_least
+from keras_gans.utils.checks import non_negative
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -106,8 +107,8 @@ class InfoGAN(GAN):
         # Assigned after Model.__init__ so that Keras tracks its variables.
         self.q_network = q_network
         self._check_q_network()
-        self.info_weight = float(info_weight)
-        self.continuous_weight = float(continuous_weight)
+        self.info_weight = non_negative(info_weight, "info_weight")
+        self.continuous_weight = non_negative(continuous_weight, "continuous_weight")
         self.discriminator_info = bool(discriminator_info)
         self.base_filters = base_filters
         self.discriminator_batch_norm = discriminator_batch_norm
@@ -271,13 +272,7 @@ class InfoGAN(GAN):
         codes = np.asarray(codes, "float32")
         if codes.shape != (n, self.code_dim):
             raise ValueError(f"codes must have shape ({n}, {self.code_dim}); got {codes.shape}.")
-        if latents is None:
-            latents = sample_latents(n, self.latent_dim, self.seed, truncation)
-        latents = np.asarray(latents, "float32")
-        if latents.shape != (n, self.latent_dim):
-            raise ValueError(
-                f"latents must have shape ({n}, {self.latent_dim}); got {latents.shape}."
-            )
+        latents = generation_latents(n, latents, self.latent_dim, self.seed, truncation)
         return self.sampler.predict([latents, codes], batch_size=batch_size, verbose=0)
 
     def predict_codes(self, images, batch_size=256):

@@ -18,6 +18,7 @@ from keras_gans.models.conditional import class_crossentropy
 from keras_gans.networks.conditional import feature_discriminator
 from keras_gans.networks.dcgan import dcgan_generator
 from keras_gans.utils.checks import at_least
+from keras_gans.utils.checks import non_negative
 
 UNLABELLED = -1
 
@@ -218,7 +219,7 @@ class SGAN(ConditionalMixin, GAN):
                 f"The generator makes images of shape {self.image_shape}, "
                 f"not image_shape={image_shape}."
             )
-        self.unsupervised_weight = float(unsupervised_weight)
+        self.unsupervised_weight = non_negative(unsupervised_weight, "unsupervised_weight")
         self.generator_objective = generator_objective
         self.base_filters = base_filters
         self.discriminator_batch_norm = discriminator_batch_norm

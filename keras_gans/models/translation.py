@@ -21,6 +21,8 @@ from keras_gans.layers import ImagePool
 from keras_gans.networks.translation import patchgan_discriminator
 from keras_gans.networks.translation import resnet_translator
 from keras_gans.networks.translation import unet_generator
+from keras_gans.utils.checks import at_least
+from keras_gans.utils.checks import non_negative
 from keras_gans.utils.images import check_image_array
 from keras_gans.utils.images import is_array
 
@@ -183,7 +185,9 @@ class Pix2Pix(TranslationModel):
                  discriminator=None, **kwargs):
         super().__init__(**kwargs)
         image_shape = tuple(int(d) for d in image_shape)
-        target_channels = int(target_channels or image_shape[-1])
+        # None means "as the source"; 0 is an error, not None.
+        target_channels = at_least(
+            image_shape[-1] if target_channels is None else target_channels, 1, "target_channels")
         self.generator = generator or unet_generator(
             image_shape, target_channels, base_filters, depth=depth, norm=norm,
             dropout=dropout)
@@ -195,7 +199,7 @@ class Pix2Pix(TranslationModel):
         self.base_filters, self.norm, self.dropout = int(base_filters), norm, dropout
         self.depth = depth
         self.discriminator_layers = discriminator_layers
-        self.l1_weight = float(l1_weight)
+        self.l1_weight = non_negative(l1_weight, "l1_weight")
         self.loss_fn = losses.get(loss)
         self.built = True
 
@@ -325,7 +329,8 @@ class CycleGAN(TranslationModel):
                 f"maps {' -> '.join(map(str, self._image_shapes(self.generator_ba)))}."
             )
         self.image_shape, self.base_filters, self.n_blocks = image_shape, int(base_filters), n_blocks
-        self.cycle_weight, self.identity_weight = float(cycle_weight), float(identity_weight)
+        self.cycle_weight = non_negative(cycle_weight, "cycle_weight")
+        self.identity_weight = non_negative(identity_weight, "identity_weight")
         self.norm, self.discriminator_layers, self.seed = norm, discriminator_layers, seed
         self.residual_output = bool(residual_output)
         self.loss_fn = losses.get(loss)

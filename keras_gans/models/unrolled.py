@@ -7,6 +7,7 @@ from keras_gans.core import GAN
 from keras_gans.networks import dcgan_discriminator
 from keras_gans.networks import dcgan_generator
 from keras_gans.utils.checks import at_least
+from keras_gans.utils.checks import non_negative
 
 _UNROLL_OPTIMIZERS = ("sgd", "adam")
 
@@ -128,7 +129,7 @@ class UnrolledGAN(GAN):
         super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
         self.base_filters = int(base_filters)
         self.unroll_steps = at_least(unroll_steps, 0, "unroll_steps")
-        self.unroll_learning_rate = float(unroll_learning_rate)
+        self.unroll_learning_rate = non_negative(unroll_learning_rate, "unroll_learning_rate")
         self.unroll_optimizer = unroll_optimizer
         self.second_order = bool(second_order)
         self.discriminator_batch_norm = bool(discriminator_batch_norm)

@@ -3,6 +3,26 @@ import keras
 
 from keras_gans import regularizers
 from keras_gans.models.dcgan import DCGAN
+from keras_gans.utils.checks import non_negative
+
+
+def _with_own_penalty(kwargs, own, arguments):
+    """Sets `kwargs["penalties"]` to the variant's own penalty, then the
+    other penalties given. One of the own penalty's type among them must be
+    that penalty (as a saved config holds it): the variant's arguments set
+    it, so a different one would be silently overridden."""
+    given = kwargs.get("penalties", ())
+    if isinstance(given, (regularizers.Penalty, dict, str)):
+        given = [given]
+    given = [regularizers.get_penalty(p) for p in given]
+    for penalty in given:
+        if type(penalty) is type(own) and penalty.get_config() != own.get_config():
+            raise ValueError(
+                f"penalties holds {type(own).__name__}({penalty.get_config()}), but this "
+                f"variant builds its own from {arguments} ({own.get_config()}); "
+                f"set it with {arguments} and leave it out of penalties."
+            )
+    kwargs["penalties"] = [own] + [p for p in given if type(p) is not type(own)]
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -26,9 +46,11 @@ class WGAN(DCGAN):
     """
 
     def __init__(self, *args, clip_value=0.01, **kwargs):
+        if not float(clip_value) > 0:
+            raise ValueError(f"clip_value must be positive; got {clip_value}.")
         kwargs.setdefault("loss", "wasserstein")
         kwargs.setdefault("n_critic", 5)
-        kwargs.setdefault("penalties", [regularizers.WeightClipping(clip_value)])
+        _with_own_penalty(kwargs, regularizers.WeightClipping(clip_value), "clip_value")
         super().__init__(*args, **kwargs)
         self.clip_value = clip_value
 
@@ -63,9 +85,9 @@ class WGANGP(DCGAN):
         kwargs.setdefault("loss", "wasserstein")
         kwargs.setdefault("n_critic", 5)
         kwargs.setdefault("discriminator_batch_norm", False)
-        kwargs.setdefault(
-            "penalties", [regularizers.GradientPenalty(gp_weight, one_sided=one_sided)]
-        )
+        non_negative(gp_weight, "gp_weight")
+        _with_own_penalty(kwargs, regularizers.GradientPenalty(gp_weight, one_sided=one_sided),
+                          "gp_weight and one_sided")
         super().__init__(*args, **kwargs)
         self.gp_weight, self.one_sided = gp_weight, one_sided
 

@@ -11,6 +11,7 @@ from keras import layers
 
 from keras_gans.networks.dcgan import dcgan_discriminator
 from keras_gans.networks.dcgan import dcgan_generator
+from keras_gans.networks.dcgan import latent_input
 
 
 def _label_input(name="label"):
@@ -42,7 +43,7 @@ def conditional_generator(image_shape=(28, 28, 1), latent_dim=100, num_classes=1
     (None, 28, 28, 1)
     """
     embedding_dim = int(embedding_dim or num_classes)
-    latents = keras.Input((latent_dim,), name="latent")
+    latents = latent_input(latent_dim)
     labels = _label_input()
     embedded = layers.Embedding(num_classes, embedding_dim, name="label_embedding")(labels)
     x = layers.Concatenate(name="latent_and_label")([latents, embedded])
@@ -59,7 +60,7 @@ def code_generator(image_shape=(28, 28, 1), latent_dim=62, code_dim=12,
     >>> code_generator((28, 28, 1), 8, 12, base_filters=4).output_shape
     (None, 28, 28, 1)
     """
-    noise = keras.Input((latent_dim,), name="latent")
+    noise = latent_input(latent_dim)
     codes = keras.Input((code_dim,), name="codes")
     x = layers.Concatenate(name="noise_and_codes")([noise, codes])
     body = dcgan_generator(image_shape, latent_dim + code_dim, base_filters,

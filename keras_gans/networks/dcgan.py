@@ -16,6 +16,7 @@ from keras_gans.layers import Conv2D
 from keras_gans.layers import Conv2DTranspose
 from keras_gans.layers import MinibatchStdDev
 from keras_gans.layers import SyncBatchNormalization
+from keras_gans.utils.checks import at_least
 
 
 def upsampling_plan(image_shape):
@@ -39,6 +40,15 @@ def _batch_norm(synchronized, name):
     if synchronized:
         return SyncBatchNormalization(name=name)
     return BatchNormalization(name=name)
+
+
+def latent_input(latent_dim, name="latent"):
+    """`keras.Input((latent_dim,))` of a generator, `latent_dim` checked.
+
+    >>> latent_input(8).shape
+    (None, 8)
+    """
+    return keras.Input((at_least(latent_dim, 1, "latent_dim"),), name=name)
 
 
 def _check_image_shape(image_shape):
@@ -72,7 +82,7 @@ def dcgan_generator(
     _check_image_shape(image_shape)
     (h0, w0), stages = upsampling_plan(image_shape)
     width = base_filters * 2**stages
-    latents = keras.Input((latent_dim,), name="latent")
+    latents = latent_input(latent_dim)
 
     def block(layer, x):
         """`layer`, then BatchNorm (if any) and ReLU."""

@@ -5,6 +5,7 @@ import keras
 from keras import layers
 
 from keras_gans.layers import BatchNormalization
+from keras_gans.networks.dcgan import latent_input
 
 
 def mlp_generator(image_shape=(28, 28, 1), latent_dim=100, units=(256, 512, 1024),
@@ -14,7 +15,7 @@ def mlp_generator(image_shape=(28, 28, 1), latent_dim=100, units=(256, 512, 1024
     >>> mlp_generator((28, 28, 1), latent_dim=8, units=(16,)).output_shape
     (None, 28, 28, 1)
     """
-    latents = keras.Input((latent_dim,), name="latent")
+    latents = latent_input(latent_dim)
     x = latents
     for i, width in enumerate(units):
         x = layers.Dense(width, name=f"dense{i + 1}")(x)

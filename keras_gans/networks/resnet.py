@@ -14,6 +14,7 @@ from keras_gans.layers import GlobalSumPooling2D
 from keras_gans.layers import SpectralConv2D
 from keras_gans.layers import SpectralDense
 from keras_gans.networks.dcgan import _check_image_shape
+from keras_gans.networks.dcgan import latent_input
 from keras_gans.networks.dcgan import upsampling_plan
 
 
@@ -42,7 +43,7 @@ def resnet_generator(
     _check_image_shape(image_shape)
     (h0, w0), stages = upsampling_plan(image_shape)
     width = base_filters * 4
-    latents = keras.Input((latent_dim,), name="latent")
+    latents = latent_input(latent_dim)
     x = layers.Dense(h0 * w0 * width, name="project")(latents)
     x = layers.Reshape((h0, w0, width))(x)
     for stage in range(stages):

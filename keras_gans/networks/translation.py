@@ -15,6 +15,14 @@ from keras_gans.layers import Conv2DTranspose
 from keras_gans.layers import ReflectionPadding2D
 from keras_gans.layers import TanhResidual
 from keras_gans.networks.dcgan import _check_image_shape
+from keras_gans.utils.checks import at_least
+
+
+def _output_channels(output_channels, image_shape):
+    # None: as many as the input has; 0 is refused, not read as None.
+    return at_least(image_shape[-1] if output_channels is None else output_channels,
+                    1, "output_channels")
+
 
 NORMS = ("batch", "instance", "none")
 
@@ -62,13 +70,13 @@ def unet_generator(image_shape=(64, 64, 3), output_channels=None, base_filters=6
     (None, 32, 32, 3)
     """
     _check_image_shape(image_shape)
-    depth = depth or _halvings(image_shape)
+    depth = _halvings(image_shape) if depth is None else at_least(depth, 0, "depth")
     if depth < 1 or depth > _halvings(image_shape):
         raise ValueError(
             f"depth must be between 1 and {_halvings(image_shape)} for images "
             f"of shape {tuple(image_shape)}, got {depth}."
         )
-    out_channels = int(output_channels or image_shape[-1])
+    out_channels = _output_channels(output_channels, image_shape)
     inputs = keras.Input(tuple(image_shape), name="image")
     x, skips = inputs, []
     for level in range(depth):
@@ -127,7 +135,8 @@ def resnet_translator(image_shape=(64, 64, 3), output_channels=None, base_filter
         )
     if n_blocks is None:
         n_blocks = 9 if min(image_shape[:2]) >= 256 else 6
-    out_channels = int(output_channels or image_shape[-1])
+    n_blocks = at_least(n_blocks, 0, "n_blocks")
+    out_channels = _output_channels(output_channels, image_shape)
     if residual_output and out_channels != int(image_shape[-1]):
         raise ValueError("residual_output needs as many output channels as input channels.")
     inputs = keras.Input(tuple(image_shape), name="image")

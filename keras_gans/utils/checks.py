@@ -1,4 +1,5 @@
 """Argument checks that name the argument and the rule it broke."""
+import math
 import numbers
 import operator
 
@@ -21,4 +22,21 @@ def at_least(value, minimum, name):
         number = int(value) if whole else None
     if number is None or isinstance(value, bool) or number < minimum:
         raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}.")
+    return number
+
+
+def non_negative(value, name):
+    """`value` as a float; a ValueError naming `name` unless it is a finite
+    real number >= 0 (a loss weight, a rate).
+
+    >>> non_negative(10, "gp_weight")
+    10.0
+    >>> non_negative(-1.0, "l1_weight")
+    Traceback (most recent call last):
+    ...
+    ValueError: l1_weight must be a finite number >= 0; got -1.0.
+    """
+    number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else None
+    if number is None or not math.isfinite(number) or number < 0:
+        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
     return number
