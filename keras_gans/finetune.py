@@ -9,6 +9,7 @@ at the model's image size and channels.
 import os
 
 import keras
+import numpy as np
 
 from keras_gans import augment as augment_lib
 from keras_gans import freeze
@@ -25,8 +26,15 @@ def load_source(source, fresh_optimizers=True):
     True
     """
     from keras_gans import zoo
+    from keras_gans.zoo.entry import is_entry
 
     path = os.path.join(source, "gan.keras") if os.path.isdir(source) else source
+    if os.path.isdir(source) and not os.path.isfile(path) and not is_entry(source):
+        raise ValueError(
+            f"{source} holds no gan.keras (a run folder has one once training ends) and is "
+            "not a zoo entry; pass a finished run folder, a GAN .keras file or a zoo name.")
+    if source.endswith(".keras") and not os.path.exists(source):
+        raise ValueError(f"No such file: {source}.")
     if os.path.isfile(path) and path.endswith(".keras"):
         import keras_gans  # noqa: F401  (registers the serializable classes)
 
@@ -52,6 +60,10 @@ def load_images(gan, data, resize=False, labels=False):
     """The images of folder `data` at `gan`'s size and channels.
 
     Without `resize`, images of another size are an error that says so.
+    With `labels`, class folders give the labels; folders named by class
+    ids the GAN knows (`3/`, `7/`) keep those ids, so a pretrained
+    conditional GAN's classes keep their meaning; other names are numbered
+    in sorted order.
 
     >>> import tempfile, pathlib
     >>> from PIL import Image
@@ -81,6 +93,10 @@ def load_images(gan, data, resize=False, labels=False):
             f"{data} has {len(found.class_names)} class folders; this GAN knows "
             f"{gan.num_classes} classes."
         )
+    if labels and all(name.isdigit() and int(name) < gan.num_classes
+                      for name in found.class_names):
+        ids = np.array([int(name) for name in found.class_names], "int32")
+        found = found._replace(labels=ids[found.labels])
     return found
 
 
@@ -104,6 +120,10 @@ def with_augment(gan, augment):
     for variable, value in zip(target, source):
         variable.assign(value.value)
     return rebuilt
+
+
+def _frozen(network):
+    return [layer.path for layer in freeze.weighted_layers(network) if not layer.trainable]
 
 
 def _weights_but_augment(gan):
@@ -139,12 +159,24 @@ def prepare(source, learning_rate=1e-4, freeze_blocks=0, augment=None,
     ('translation', True)
     """
     gan, kept_state = load_source(source, fresh_optimizers)
+    frozen_before = _frozen(gan.discriminator)
+    # Exactly `freeze_blocks` blocks frozen, whatever an earlier fine-tune froze.
+    gan.discriminator.trainable = True
+    if freeze_blocks:
+        freeze.freeze_discriminator_blocks(gan.discriminator, freeze_blocks)
+    if not fresh_optimizers:
+        why = ("the source holds no optimizer state (a zoo entry)" if not kept_state
+               else "augment rebuilds the model" if augment is not None
+               else "the trainable weights change (freeze_blocks)"
+               if _frozen(gan.discriminator) != frozen_before else None)
+        if why:
+            raise ValueError(
+                f"Cannot keep the optimizers' state: {why}. Fine-tune with fresh optimizers "
+                "(drop --keep-optimizers), or keep the source's freezing and augment.")
     if augment is not None:
         augment = augment_lib.AdaptiveAugment() if augment == "ada" else augment
         gan = with_augment(gan, augment)
         kept_state = False  # a rebuilt model starts with fresh optimizers
-    if freeze_blocks:
-        freeze.freeze_discriminator_blocks(gan.discriminator, freeze_blocks)
     if freeze_blocks or not kept_state:
         # Optimizers are built on the variables trainable at compile time.
         optimizers = {}

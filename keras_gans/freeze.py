@@ -77,10 +77,13 @@ def discriminator_blocks(network):
     `down2` and `down2_bn`; the ResNet critic's `block1_conv1`,
     `block1_conv2`, `block1_skip`); a normalization layer joins the block of
     the layer before it; any other layer is a block of its own. Blocks are
-    ordered by their lowest layer.
+    ordered by their lowest layer. Label embeddings (a conditional
+    discriminator's input) belong to no block: FreezeD leaves them trainable.
     """
     blocks, order, previous = {}, [], None
     for path, layer in _flatten(network):
+        if isinstance(layer, keras.layers.Embedding):
+            continue  # a label's input map (CGAN), not a feature block
         key = _block_key(path, layer, previous)
         if key not in blocks:
             blocks[key] = []
@@ -92,9 +95,10 @@ def discriminator_blocks(network):
 
 def _check_count(n, available, what):
     n = at_least(n, 0, "n")
-    if not 0 <= n <= available:
+    if n >= available:
         raise ValueError(
-            f"Cannot freeze {n} {what}: the network has {available}."
+            f"Cannot freeze {n} {what}: the network has {available}, and at least one "
+            f"must stay trainable (freeze at most {available - 1})."
         )
     return n
 

@@ -324,6 +324,16 @@ def test_frozen_discriminator_layers_stay_fixed_under_fit():
         freeze.freeze_discriminator_blocks(gan.discriminator, 5)
 
 
+def test_freezed_skips_a_conditional_discriminators_label_embedding():
+    from keras_gans.models import CGAN
+
+    gan = CGAN(num_classes=10, latent_dim=4, base_filters=4)
+    blocks = freeze.discriminator_blocks(gan.discriminator)
+    names = [[layer.name for layer in block] for block in blocks]
+    assert all(not isinstance(layer, keras.layers.Embedding) for block in blocks for layer in block)
+    assert names[0][0].startswith("down1"), names
+
+
 def test_dcgan_trains_with_diffaugment_and_keeps_it_in_its_config():
     from helpers import compiled_tiny_dcgan
     from helpers import noise_images

@@ -54,6 +54,11 @@ def test_finetune_cli_trains_from_an_entry_with_freezed_and_diffaugment(entry, t
     assert record["steps"] == 2 and record["images"] == 8 and record["freeze_d"] == 1
 
 
+def test_a_zoo_entry_has_no_optimizer_state_to_keep(entry):
+    with pytest.raises(ValueError, match="no optimizer state"):
+        finetune.prepare(entry, fresh_optimizers=False)
+
+
 def test_ada_keeps_the_pretrained_weights(entry):
     # ADA's own state (p and its counters) starts anew; every other weight
     # is the entry's (with_augment used to fail on the extra weights).
@@ -79,8 +84,17 @@ def test_image_size_must_match_unless_resized(entry, tmp_path):
 def test_conditional_gan_needs_class_folders(tmp_path):
     folder = str(tmp_path / "cgan")
     zoo.save_entry(CGAN(latent_dim=8, base_filters=4, num_classes=10, seed=0), folder)
+    gan = zoo.load_gan(folder)
     with pytest.raises(ValueError, match="own sub-folder"):
-        finetune.load_images(zoo.load_gan(folder), image_folder(tmp_path / "flat"), labels=True)
+        finetune.load_images(gan, image_folder(tmp_path / "flat"), labels=True)
+    # Folders named by class ids keep them (digits 3 and 7 stay 3 and 7);
+    # other names are numbered in sorted order.
+    for name in ("3", "7"):
+        image_folder(tmp_path / "digits" / name, n=2)
+    assert finetune.load_images(gan, tmp_path / "digits", labels=True).labels.tolist() == [3, 3, 7, 7]
+    for name in ("cats", "dogs"):
+        image_folder(tmp_path / "pets" / name, n=2)
+    assert finetune.load_images(gan, tmp_path / "pets", labels=True).labels.tolist() == [0, 0, 1, 1]
 
 
 def test_run_folder_keeps_its_optimizer_state_on_request(tmp_path):
@@ -91,6 +105,29 @@ def test_run_folder_keeps_its_optimizer_state_on_request(tmp_path):
                      "--verbose", "0"]) == 0
     kept = finetune.prepare(run, fresh_optimizers=False)
     assert int(keras.ops.convert_to_numpy(kept.optimizer["d"].iterations)) == 2
+    # Kept state is refused where it cannot be kept, not silently dropped.
+    with pytest.raises(ValueError, match="augment rebuilds the model"):
+        finetune.prepare(run, fresh_optimizers=False, augment="translation")
+    with pytest.raises(ValueError, match="trainable weights change"):
+        finetune.prepare(run, fresh_optimizers=False, freeze_blocks=1)
+    # Exactly freeze_blocks blocks are frozen, whatever the source froze.
+    frozen = str(tmp_path / "frozen.keras")
+    finetune.prepare(run, freeze_blocks=2).save(frozen)
+    def frozen_layers(gan):
+        return [layer.name for layer in gan.discriminator.layers
+                if layer.weights and not layer.trainable]
+    assert frozen_layers(keras.saving.load_model(frozen)) == ["down1", "down2", "down2_bn"]
+    assert frozen_layers(finetune.prepare(frozen)) == []
+    assert frozen_layers(finetune.prepare(frozen, freeze_blocks=1)) == ["down1"]
+    with pytest.raises(ValueError, match="at least one must stay trainable"):
+        finetune.prepare(run, freeze_blocks=99)
+    # Paths that are not there, or not a GAN's, say so.
+    with pytest.raises(ValueError, match="No such file"):
+        finetune.prepare(str(tmp_path / "nothere" / "gan.keras"))
+    half = tmp_path / "half"
+    half.mkdir()
+    with pytest.raises(ValueError, match="holds no gan.keras"):
+        finetune.prepare(str(half))
     fresh = finetune.prepare(run)
     assert float(keras.ops.convert_to_numpy(fresh.optimizer["g"].learning_rate)) == pytest.approx(1e-4)
     # A damaged gan.keras is named as such (Keras says "File not found"), and
