@@ -471,6 +471,27 @@ def test_batches_smaller_than_n_critic_are_refused_before_any_update():
     assert all(np.isfinite(w).all() for w in weights_of(gan.generator))
 
 
+def test_non_finite_losses_end_fit_with_a_clear_error():
+    # A dataset is not scanned up front (arrays are): NaN images in one
+    # poison the weights, and fit() says so at the epoch's end.
+    from keras_gans import datasets
+    from keras_gans.core.adversarial import NonFiniteLossError
+
+    gan = compiled_tiny_dcgan()
+    x = noise_images(8)
+    x[5, 3, 3, 0] = np.nan
+    data, _ = datasets.make_dataset(x, 4, pipeline="numpy", shuffle=False)
+    with pytest.raises(NonFiniteLossError, match=r"Epoch 1 ended with non-finite losses \(d_loss"):
+        gan.fit(data, steps_per_epoch=2, epochs=3, verbose=0)
+    assert isinstance(NonFiniteLossError("x"), RuntimeError)  # the CLI prints it as an error
+    # A user's CallbackList gets the check too, and is handed back as given.
+    mine = keras.callbacks.CallbackList([keras.callbacks.History()], model=gan)
+    gan2 = compiled_tiny_dcgan()
+    with pytest.raises(NonFiniteLossError):
+        gan2.fit(data, steps_per_epoch=2, epochs=1, verbose=0, callbacks=mine)
+    assert len(mine.callbacks) == 1
+
+
 def test_fit_before_compile_is_a_clear_error():
     gan = tiny_dcgan()
     with pytest.raises(RuntimeError, match=r"compile\(\) before fit"):

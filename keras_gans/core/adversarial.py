@@ -8,6 +8,7 @@ gradients, optimizers, loss scaling and backend differences lives here and in
 `keras_gans.backend`.
 """
 import contextlib
+import math
 
 import keras
 import numpy as np
@@ -348,15 +349,18 @@ class AdversarialModel(keras.Model):
             kwargs.setdefault("shuffle", False)
         x, y, batch_size, kwargs = backend.prepare_fit_input(x, y, batch_size, kwargs)
         guard = backend.fit_guard(self)
+        ours = [_StopOnNonFiniteLoss()] + ([guard] if guard else [])
         given = kwargs.get("callbacks")
         user_list = isinstance(given, keras.callbacks.CallbackList)
-        if not user_list and (given or guard):
+        if not user_list:
             # Flat, as Keras's list reads them (its async check does not).
-            kwargs["callbacks"] = keras.tree.flatten(given or []) + ([guard] if guard else [])
+            kwargs["callbacks"] = keras.tree.flatten(given or []) + ours
         kwargs = backend.fit_callbacks(self, x, y, batch_size, epochs, kwargs)
         try:
-            if guard is not None and user_list:
-                given.callbacks.append(guard)  # removed below: the list is the user's
+            if user_list:
+                for callback in ours:  # removed below: the list is the user's
+                    callback.set_model(self)
+                    given.callbacks.append(callback)
             with guard or contextlib.nullcontext():
                 return super().fit(x, y, batch_size=batch_size, epochs=epochs, **kwargs)
         except UnboundLocalError as err:
@@ -368,8 +372,8 @@ class AdversarialModel(keras.Model):
                 "yields fewer batches than one step needs."
             ) from None
         finally:
-            if user_list and any(c is guard for c in given.callbacks):
-                given.callbacks.remove(guard)
+            if user_list:
+                given.callbacks[:] = [c for c in given.callbacks if not any(c is o for o in ours)]
 
     def _assert_compile_called(self, method_name=None):
         if not getattr(self, "compiled", False):
@@ -379,6 +383,28 @@ class AdversarialModel(keras.Model):
                 f"model.compile({names}) (each defaults to "
                 "Adam(2e-4, beta_1=0.5))."
             )
+
+
+class NonFiniteLossError(RuntimeError):
+    """An epoch of `fit()` ended with NaN or infinite losses."""
+
+
+class _StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Ends `fit()` with a `NonFiniteLossError` after an epoch whose losses
+    are NaN or infinite: the weights they moved are lost, and every later
+    step would only spread the NaN. Epoch-level, so no step waits for it."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        bad = sorted(key for key, value in (logs or {}).items()
+                     if key.endswith("loss") and not math.isfinite(float(value)))
+        if bad:
+            self.model.stop_training = True
+            raise NonFiniteLossError(
+                f"Epoch {epoch + 1} ended with non-finite losses ({', '.join(bad)}): the "
+                "weights are no longer usable. Common causes: NaN or inf in a dataset's "
+                "images, class labels outside [0, num_classes) in a dataset (arrays are "
+                "checked by fit()), a learning rate too high, or float16 without loss "
+                "scaling. Fix that, then restart from your last checkpoint or weights.")
 
 
 def _refuse_weights(method, kwargs):
