@@ -177,8 +177,9 @@ def prepare(source, learning_rate=1e-4, freeze_blocks=0, augment=None,
         augment = augment_lib.AdaptiveAugment() if augment == "ada" else augment
         gan = with_augment(gan, augment)
         kept_state = False  # a rebuilt model starts with fresh optimizers
-    if freeze_blocks or not kept_state:
-        # Optimizers are built on the variables trainable at compile time.
+    if not kept_state:
+        # Optimizers are built on the variables trainable at compile time
+        # (a kept state's were: its trainable set is checked above).
         optimizers = {}
         for key in gan.network_sets:
             optimizer = gan.default_optimizer(key)

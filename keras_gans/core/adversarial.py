@@ -9,6 +9,7 @@ gradients, optimizers, loss scaling and backend differences lives here and in
 """
 import contextlib
 import math
+import numbers
 
 import keras
 import numpy as np
@@ -396,7 +397,8 @@ class _StopOnNonFiniteLoss(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         bad = sorted(key for key, value in (logs or {}).items()
-                     if key.endswith("loss") and not math.isfinite(float(value)))
+                     if key.endswith("loss") and isinstance(value, numbers.Real)
+                     and not math.isfinite(value))
         if bad:
             self.model.stop_training = True
             raise NonFiniteLossError(
