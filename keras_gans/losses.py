@@ -126,6 +126,10 @@ def feature_matching(real_features, fake_features):
     return ops.sum(ops.square(real - fake))
 
 
+# Losses on raw critic values: no target for label smoothing to move.
+_NO_TARGET = ("wasserstein", "hinge")
+
+
 @keras.saving.register_keras_serializable(package="keras_gans")
 class AdversarialLoss:
     """A named pair of discriminator and generator losses.
@@ -133,7 +137,8 @@ class AdversarialLoss:
     Args:
         name: one of `names()`.
         label_smoothing: one-sided smoothing of the real target in the
-            discriminator loss (0 disables it).
+            discriminator loss (0 disables it); only losses with a target
+            take it (not `wasserstein` or `hinge`).
 
     Example:
 
@@ -152,6 +157,10 @@ class AdversarialLoss:
             raise ValueError(
                 f"label_smoothing must be in [0, 1), got {label_smoothing}."
             )
+        if label_smoothing and name in _NO_TARGET:
+            raise ValueError(
+                f"The {name} loss has no real target to smooth; label_smoothing applies to "
+                f"{', '.join(n for n in names() if n not in _NO_TARGET)}.")
         self.name = name
         self.label_smoothing = label_smoothing
         self._d, self._g = _LOSSES[name]

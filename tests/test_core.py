@@ -739,3 +739,14 @@ def test_increment_adds_one_in_the_variables_dtype():
         backend.increment(variable)
         value = keras.ops.convert_to_numpy(variable.value)
         assert value == want and value.dtype == stored
+
+
+def test_dcgan_reads_latent_dim_from_a_given_generator():
+    # The default latent size (100) is for the networks DCGAN builds; a
+    # given generator's own input decides otherwise.
+    from keras_gans.networks import dcgan_generator
+
+    gan = DCGAN(generator=dcgan_generator((28, 28, 1), 8, 4), base_filters=4)
+    assert gan.latent_dim == 8 and DCGAN(base_filters=4).latent_dim == 100
+    assert DCGAN.from_config(gan.get_config()).latent_dim == 8
+    assert gan.generate(n=2).shape == (2, 28, 28, 1)

@@ -152,6 +152,11 @@ def test_non_saturating_label_smoothing():
         value = losses.AdversarialLoss("non_saturating", smoothing).discriminator(real, fake)
         expected = ((1 - smoothing) * sp(-real) + smoothing * sp(real)).mean() + sp(fake).mean()
         np.testing.assert_allclose(float(value), expected, rtol=1e-5)
+    # Losses on raw critic values have no target: smoothing would be ignored.
+    for name in ("wasserstein", "hinge"):
+        with pytest.raises(ValueError, match=f"The {name} loss has no real target"):
+            losses.AdversarialLoss(name, 0.1)
+        assert losses.AdversarialLoss(name, 0.0).label_smoothing == 0.0
 
 
 def test_minibatch_layers_see_the_batch():

@@ -19,7 +19,8 @@ class DCGAN(GAN):
     Args:
         image_shape: `(height, width, channels)` of the images, e.g.
             `(28, 28, 1)` for MNIST or `(64, 64, 3)`.
-        latent_dim: size of the Gaussian latent.
+        latent_dim: size of the Gaussian latent (default 100; read from
+            `generator` when one is given).
         base_filters: width of the discriminator's first block; the
             generator's widths mirror it.
         discriminator_batch_norm: BatchNorm in the discriminator (the
@@ -53,7 +54,7 @@ class DCGAN(GAN):
     def __init__(
         self,
         image_shape=(28, 28, 1),
-        latent_dim=100,
+        latent_dim=None,
         base_filters=64,
         discriminator_batch_norm=True,
         discriminator_dropout=0.0,
@@ -68,6 +69,7 @@ class DCGAN(GAN):
             synchronized_batch_norm = backend.replicas_in_sync() > 1
         sync = bool(synchronized_batch_norm)
         if generator is None:
+            latent_dim = 100 if latent_dim is None else latent_dim
             generator = dcgan_generator(
                 image_shape, latent_dim, base_filters, synchronized_batch_norm=sync
             )
