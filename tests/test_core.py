@@ -578,6 +578,9 @@ def test_count_arguments_refuse_fractions_and_out_of_range(tmp_path, make, messa
     (lambda m: m.WGANGP(latent_dim=4, gp_weight=1.0, penalties=[GradientPenalty(10.0)]),
      "builds its own from gp_weight"),
     (lambda m: m.DCGAN(latent_dim=4, penalties="gp"), "Expected a keras_gans.regularizers.Penalty"),
+    # Image sizes a family's networks cannot take are named up front.
+    (lambda m: m.SNGAN(image_shape=(7, 7, 1)), r"even and at least 8, got \(7, 7\)"),
+    (lambda m: m.Pix2Pix(image_shape=(7, 7, 1)), r"must be even .*got \(7, 7\)"),
 ])
 def test_variant_arguments_are_checked(make, message):
     from keras_gans import models

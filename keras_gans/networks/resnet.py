@@ -18,6 +18,18 @@ from keras_gans.networks.dcgan import latent_input
 from keras_gans.networks.dcgan import upsampling_plan
 
 
+def _stages(image_shape):
+    """`upsampling_plan`, for sizes the ResNet blocks can take (at least
+    one halving)."""
+    start, stages = upsampling_plan(image_shape)
+    if stages < 1:
+        raise ValueError(
+            f"The ResNet networks halve the image at least once, down to no less than "
+            f"4 pixels a side: height and width must be even and at least 8, got "
+            f"{tuple(image_shape)[:2]} (e.g. 28x28, 32x32 or 64x64).")
+    return start, stages
+
+
 def _generator_block(x, filters, name):
     shortcut = layers.UpSampling2D(name=f"{name}_up_skip")(x)
     shortcut = layers.Conv2D(filters, 1, name=f"{name}_skip")(shortcut)
@@ -41,7 +53,7 @@ def resnet_generator(
     (None, 28, 28, 1)
     """
     _check_image_shape(image_shape)
-    (h0, w0), stages = upsampling_plan(image_shape)
+    (h0, w0), stages = _stages(image_shape)
     width = base_filters * 4
     latents = latent_input(latent_dim)
     x = layers.Dense(h0 * w0 * width, name="project")(latents)
@@ -83,7 +95,7 @@ def resnet_discriminator(
     (None, 1)
     """
     _check_image_shape(image_shape)
-    _, stages = upsampling_plan(image_shape)
+    _, stages = _stages(image_shape)
     width = base_filters * 2
     images = keras.Input(tuple(image_shape), name="image")
     x = images

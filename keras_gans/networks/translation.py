@@ -70,6 +70,10 @@ def unet_generator(image_shape=(64, 64, 3), output_channels=None, base_filters=6
     (None, 32, 32, 3)
     """
     _check_image_shape(image_shape)
+    if _halvings(image_shape) < 1:
+        raise ValueError(
+            f"The U-Net halves the image at each level: height and width must be even "
+            f"(e.g. 16x16, 64x64 or 256x256), got {tuple(image_shape)[:2]}.")
     depth = _halvings(image_shape) if depth is None else at_least(depth, 0, "depth")
     if depth < 1 or depth > _halvings(image_shape):
         raise ValueError(
