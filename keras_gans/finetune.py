@@ -162,6 +162,8 @@ def prepare(source, learning_rate=1e-4, freeze_blocks=0, augment=None,
     frozen_before = _frozen(gan.discriminator)
     # Exactly `freeze_blocks` blocks frozen, whatever an earlier fine-tune froze.
     gan.discriminator.trainable = True
+    for layer in freeze.weighted_layers(gan.discriminator):  # TF's setter stops at the model
+        layer.trainable = True
     if freeze_blocks:
         freeze.freeze_discriminator_blocks(gan.discriminator, freeze_blocks)
     if not fresh_optimizers:
