@@ -406,10 +406,9 @@ class AdaptiveAugment(DiffAugment):
             raise ValueError(f"initial_p must be in [0, 1], got {initial_p}.")
         if float(adjust_images) <= 0:
             raise ValueError(f"adjust_images must be positive; got {adjust_images}.")
-        at_least(update_every, 1, "update_every")
         self.target = float(target)
         self.adjust_images = float(adjust_images)
-        self.update_every = int(update_every)
+        self.update_every = at_least(update_every, 1, "update_every")
         self.initial_p = float(initial_p)
 
         def state(name, value=0.0):

@@ -280,6 +280,17 @@ class WeightClipping(Penalty):
         return {"bound": self.bound}
 
 
+def get_penalties(identifiers):
+    """`Penalty` objects from a list of instances or configs, or from one.
+
+    >>> [type(p).__name__ for p in get_penalties(R1Penalty())]
+    ['R1Penalty']
+    """
+    if isinstance(identifiers, (Penalty, dict, str)):
+        identifiers = [identifiers]  # one penalty (a string is refused below)
+    return [get_penalty(p) for p in identifiers]
+
+
 def get_penalty(identifier):
     """A `Penalty` from an instance or a serialized config."""
     if isinstance(identifier, Penalty):

@@ -154,13 +154,7 @@ def _assign_values(variables, values):
         variable.assign(value)
 
 
-def _check_rows(rows, minimum, message):
-    if isinstance(rows, int) and rows < minimum:
-        raise ValueError(message)
-    return rows
-
-
-check_rows = getattr(_impl, "check_rows", _check_rows)
+check_rows = getattr(_impl, "check_rows", keras_ops.check_rows)
 copy_values = getattr(_impl, "copy_values", _copy_values)
 assign_values = getattr(_impl, "assign_values", _assign_values)
 no_gradient = getattr(_impl, "no_gradient", contextlib.nullcontext)

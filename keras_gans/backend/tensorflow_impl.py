@@ -5,6 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_gans.backend import fused_adam
+from keras_gans.backend import keras_ops
 from keras_gans.backend.tf_data import SMALL_ARRAYS_BYTES
 from keras_gans.backend.tf_data import SMALL_ARRAYS_ROWS
 from keras_gans.backend.tf_data import no_autotune
@@ -47,9 +48,7 @@ SYNCHRONIZES_BATCH_NORM = True
 
 def check_rows(rows, minimum, message):
     if isinstance(rows, int):
-        if rows < minimum:
-            raise ValueError(message)
-        return rows
+        return keras_ops.check_rows(rows, minimum, message)
     # Unknown while tracing: checked when the step runs. tf.function does
     # not order an assertion before variable updates, so the count itself
     # waits for it, and with it everything computed from the batch's chunks.

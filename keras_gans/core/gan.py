@@ -163,9 +163,7 @@ class GAN(SavesSeedState, AdversarialModel):
             if ema_decay
             else None
         )
-        if isinstance(penalties, (regularizers.Penalty, dict, str)):
-            penalties = [penalties]  # one penalty (a string is refused below)
-        self.penalties = [regularizers.get_penalty(p) for p in penalties]
+        self.penalties = regularizers.get_penalties(penalties)
         self.track(*(p.name for p in self.penalties))
         if isinstance(self.augment, augment_lib.AdaptiveAugment):
             self.track("ada_p")
@@ -265,6 +263,12 @@ class GAN(SavesSeedState, AdversarialModel):
 
     def discriminate(self, images, labels=None, training=True):
         """Discriminator logits `(batch, 1)` for a training step."""
+        return self.discriminator_outputs(images, training)
+
+    def discriminator_outputs(self, images, training=True):
+        """The discriminator's outputs on `images` augmented by the policy
+        (all of them, for networks with more than the logit: a variant's
+        own losses call this so that every input is augmented)."""
         return self.run_network(self.discriminator, self.augment_images(images, training), training)
 
     def discriminator_loss(self, real, fake, labels=None):

@@ -461,13 +461,8 @@ class ACGAN(_ConvConditional):
         return auxiliary_classifier_discriminator(image_shape, num_classes,
                                                   base_filters, batch_norm, dropout)
 
-    def _heads(self, images, training=True):
-        images = self.augment_images(images, training)
-        logits, classes = self.run_network(self.discriminator, images, training)
-        return logits, classes
-
     def discriminate(self, images, labels=None, training=True):
-        return self._heads(images, training)[0]
+        return self.discriminator_outputs(images, training)[0]
 
     def classify(self, images, batch_size=256):
         """Class logits of the auxiliary classifier for `images` (numpy)."""
@@ -476,8 +471,8 @@ class ACGAN(_ConvConditional):
         return outputs[1]
 
     def discriminator_loss(self, real, fake, labels=None):
-        real_logits, real_classes = self._heads(real)
-        fake_logits, fake_classes = self._heads(fake)
+        real_logits, real_classes = self.discriminator_outputs(real)
+        fake_logits, fake_classes = self.discriminator_outputs(fake)
         adversarial = self.loss_fn.discriminator(real_logits, fake_logits)
         class_loss = ops.mean(class_crossentropy(labels, real_classes))
         total_class = class_loss
@@ -491,7 +486,7 @@ class ACGAN(_ConvConditional):
         return loss, logs
 
     def generator_loss(self, real, fake, labels=None):
-        fake_logits, fake_classes = self._heads(fake)
+        fake_logits, fake_classes = self.discriminator_outputs(fake)
         real_logits = None
         if self.loss_fn.needs_real_logits:
             real_logits = ops.stop_gradient(self.discriminate(real, labels))

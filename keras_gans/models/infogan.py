@@ -201,12 +201,8 @@ class InfoGAN(GAN):
     def generate_images(self, latents, labels=None, training=True):
         return self.run_network(self.generator, [latents, labels], training)
 
-    def _heads(self, images, training=True):
-        """`(logits, features)` of the discriminator on (augmented) images."""
-        return self.run_network(self.discriminator, self.augment_images(images, training), training)
-
     def discriminate(self, images, labels=None, training=True):
-        return self._heads(images, training)[0]
+        return self.discriminator_outputs(images, training)[0]
 
     def info_loss(self, features, codes, training=True):
         """The information term and Q's categorical accuracy on fakes."""
@@ -220,8 +216,8 @@ class InfoGAN(GAN):
         return loss, class_accuracy(target, categorical)
 
     def discriminator_loss(self, real, fake, labels=None):
-        real_logits, _ = self._heads(real)
-        fake_logits, fake_features = self._heads(fake)
+        real_logits, _ = self.discriminator_outputs(real)
+        fake_logits, fake_features = self.discriminator_outputs(fake)
         loss = self.loss_fn.discriminator(real_logits, fake_logits)
         logs = {"d_loss": loss}
         self.adapt_augment(real_logits, logs)
@@ -232,7 +228,7 @@ class InfoGAN(GAN):
         return loss, logs
 
     def generator_loss(self, real, fake, labels=None):
-        fake_logits, fake_features = self._heads(fake)
+        fake_logits, fake_features = self.discriminator_outputs(fake)
         real_logits = None
         if self.loss_fn.needs_real_logits:
             real_logits = ops.stop_gradient(self.discriminate(real))

@@ -244,8 +244,7 @@ class SGAN(ConditionalMixin, GAN):
     def class_logits(self, images, training=True):
         """Class logits and features of the discriminator (on augmented
         images, with `augment`)."""
-        images = self.augment_images(images, training)
-        logits, features = self.run_network(self.discriminator, images, training)
+        logits, features = self.discriminator_outputs(images, training)
         return logits, features
 
     def discriminate(self, images, labels=None, training=True):

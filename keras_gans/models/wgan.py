@@ -11,10 +11,7 @@ def _with_own_penalty(kwargs, own, arguments):
     other penalties given. One of the own penalty's type among them must be
     that penalty (as a saved config holds it): the variant's arguments set
     it, so a different one would be silently overridden."""
-    given = kwargs.get("penalties", ())
-    if isinstance(given, (regularizers.Penalty, dict, str)):
-        given = [given]
-    given = [regularizers.get_penalty(p) for p in given]
+    given = regularizers.get_penalties(kwargs.get("penalties", ()))
     for penalty in given:
         if type(penalty) is type(own) and penalty.get_config() != own.get_config():
             raise ValueError(
