@@ -387,7 +387,22 @@ class AdversarialModel(keras.Model):
 
 
 class NonFiniteLossError(RuntimeError):
-    """An epoch of `fit()` ended with NaN or infinite losses."""
+    """An epoch of `fit()` ended with NaN or infinite losses.
+
+    >>> import numpy as np
+    >>> from keras_gans import datasets
+    >>> from keras_gans.models import DCGAN
+    >>> gan = DCGAN(image_shape=(8, 8, 1), latent_dim=4, base_filters=4, seed=0)
+    >>> gan.compile()
+    >>> images = np.zeros((8, 8, 8, 1), "float32")
+    >>> images[3, 0, 0, 0] = np.nan  # a dataset is not scanned up front
+    >>> data, _ = datasets.make_dataset(images, 4, pipeline="numpy")
+    >>> try:
+    ...     gan.fit(data, steps_per_epoch=2, verbose=0)
+    ... except NonFiniteLossError as err:
+    ...     print(str(err)[:44])
+    Epoch 1 ended with non-finite losses (d_loss
+    """
 
 
 class _StopOnNonFiniteLoss(keras.callbacks.Callback):

@@ -52,7 +52,15 @@ def sample_latents(n, latent_dim, seed=None, truncation=None):
 
 def generation_latents(n, latents, latent_dim, seed, truncation=None):
     """The latents a `generate()` call samples from: `latents` checked
-    against `n` and `latent_dim`, or `n` drawn by `sample_latents`."""
+    against `n` and `latent_dim`, or `n` drawn by `sample_latents`.
+
+    >>> generation_latents(3, None, 8, seed=0).shape
+    (3, 8)
+    >>> generation_latents(5, np.zeros((2, 8)), 8, seed=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: generate() got n=5 but 2 latents.
+    """
     if latents is None:
         if n is None:
             raise ValueError("generate() needs n or latents.")
