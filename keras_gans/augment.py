@@ -44,12 +44,13 @@ def parse_policy(policy):
         return ()
     if isinstance(policy, str):
         policy = policy.split(",")
-    names = tuple(str(name).strip() for name in policy if str(name).strip())
+    names = tuple(str(name).strip().lower() for name in policy if str(name).strip())
     unknown = [name for name in names if name not in POLICIES]
     if unknown:
         raise ValueError(
             f"Unknown DiffAugment policies {unknown}; choose from {list(POLICIES)} "
-            "(a comma-separated string such as 'color,translation,cutout')."
+            "(a comma-separated string such as 'color,translation,cutout'); for "
+            "adaptive augmentation pass augment='ada' to a GAN, or an AdaptiveAugment."
         )
     return names
 
@@ -470,14 +471,20 @@ class AdaptiveAugment(DiffAugment):
 
 def get_augment(identifier):
     """A `DiffAugment` (or `AdaptiveAugment`) from an instance, a policy
-    string, a serialized config, or None (no augmentation: returns None).
+    string, `"ada"` (an `AdaptiveAugment` with its defaults), a serialized
+    config, or None (no augmentation: returns None). Strings are read
+    case-insensitively.
 
     >>> get_augment("color,cutout").policy
     'color,cutout'
+    >>> type(get_augment("ADA")).__name__
+    'AdaptiveAugment'
     """
     if identifier is None or isinstance(identifier, DiffAugment):
         return identifier
     if isinstance(identifier, str):
+        if identifier.strip().lower() == "ada":
+            return AdaptiveAugment()
         return DiffAugment(identifier)
     if isinstance(identifier, dict):
         return keras.saving.deserialize_keras_object(identifier)

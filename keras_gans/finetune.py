@@ -176,7 +176,6 @@ def prepare(source, learning_rate=1e-4, freeze_blocks=0, augment=None,
                 f"Cannot keep the optimizers' state: {why}. Fine-tune with fresh optimizers "
                 "(drop --keep-optimizers), or keep the source's freezing and augment.")
     if augment is not None:
-        augment = augment_lib.AdaptiveAugment() if augment == "ada" else augment
         gan = with_augment(gan, augment)
         kept_state = False  # a rebuilt model starts with fresh optimizers
     if not kept_state:

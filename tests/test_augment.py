@@ -187,6 +187,13 @@ def test_layers_serialize_and_save_their_state(tmp_path):
     assert layer.policy == "color,cutout"
     with pytest.raises(ValueError, match="Unknown DiffAugment"):
         DiffAugment("flip")
+    # Names are read case-insensitively, "ada" too, by the models as by finetune.
+    assert augment.get_augment(" Color,CUTOUT ").policy == "color,cutout"
+    for name in ("ada", "ADA", " Ada "):
+        assert type(augment.get_augment(name)) is AdaptiveAugment
+    from keras_gans.models import DCGAN
+
+    assert type(DCGAN(latent_dim=4, base_filters=2, augment="ADA").augment) is AdaptiveAugment
 
     ada = AdaptiveAugment(target=0.5, adjust_images=40, update_every=1, seed=3, name="ada")
     model = keras.Sequential([keras.Input((8, 8, 1)), ada])
