@@ -92,10 +92,10 @@ def test_layer_state_updates_under_mixed_precision(policy):
     assert np.linalg.svd(kernel, compute_uv=False)[0] == pytest.approx(1.0, abs=1e-3)
 
     pool = ImagePool(pool_size=4, seed=0)
-    pool(np.ones((2, 1), "float32"))
-    pool(np.full((2, 1), 2.0, "float32"))
+    pool(np.ones((2, 1), "float32"), training=True)
+    pool(np.full((2, 1), 2.0, "float32"), training=True)
     stored = keras.ops.convert_to_numpy(pool.images.value)[:4, 0]
     np.testing.assert_array_equal(stored, [1.0, 1.0, 2.0, 2.0])
     for step in range(4):  # full: swapped rows come back as earlier fakes
-        out = keras.ops.convert_to_numpy(pool(np.full((4, 1), 10.0 + step, "float32")))
+        out = keras.ops.convert_to_numpy(pool(np.full((4, 1), 10.0 + step, "float32"), training=True))
         assert (out != 0).all()

@@ -66,13 +66,13 @@ def test_reflection_padding_mirrors_edges():
 def test_image_pool_fills_then_swaps_half_for_stored_fakes():
     pool = ImagePool(pool_size=8, seed=0)
     first = np.stack([np.full((2, 2, 1), i, "float32") for i in range(8)])
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(pool(first)), first)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(pool(first, training=True)), first)
     assert int(keras.ops.convert_to_numpy(pool.count)) == 8
     swapped = 0
     for step in range(20):
         fresh = np.full((4, 2, 2, 1), 100.0 + step, "float32")
         before = set(keras.ops.convert_to_numpy(pool.images)[:8, 0, 0, 0].tolist())
-        out = keras.ops.convert_to_numpy(pool(fresh))[:, 0, 0, 0]
+        out = keras.ops.convert_to_numpy(pool(fresh, training=True))[:, 0, 0, 0]
         after = keras.ops.convert_to_numpy(pool.images)[:8, 0, 0, 0]
         for value in out:
             assert value == 100.0 + step or value in before
@@ -80,13 +80,18 @@ def test_image_pool_fills_then_swaps_half_for_stored_fakes():
         # Every fake handed out from the pool was replaced by the fresh one.
         assert np.sum(after == 100.0 + step) == np.sum(out != 100.0 + step)
     assert 20 < swapped < 60  # about half of 80
+    # Outside training the fakes pass through and the pool stays as it is.
+    images = keras.ops.convert_to_numpy(pool.images).copy()
+    for training in (None, False):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(pool(fresh * 0, training=training)), 0)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(pool.images), images)
 
 
 def test_image_pool_zero_and_too_small():
     x = noise_images(4, (2, 2, 1))
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(ImagePool(0)(x)), x)
     with pytest.raises(ValueError, match="raise pool_size"):
-        ImagePool(2)(x)
+        ImagePool(2)(x, training=True)
 
 
 # ------------------------------------------------------------------- pix2pix

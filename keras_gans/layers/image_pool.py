@@ -19,7 +19,9 @@ class ImagePool(keras.layers.Layer):
     stored image, which it replaces in the pool; otherwise it passes
     through. Swapped rows go to distinct slots, so the result does not
     depend on the order of scattered writes; fakes of the batch that fills
-    the pool and find no free slot pass through.
+    the pool and find no free slot pass through. Like `Dropout`, the pool
+    acts in training only: with `training=False` (the default outside
+    `fit()`) the fakes pass through and the pool is left as it is.
 
     Args:
         pool_size: images kept; 0 disables the pool (fakes pass through).
@@ -31,11 +33,13 @@ class ImagePool(keras.layers.Layer):
     >>> import numpy as np
     >>> pool = ImagePool(pool_size=4, seed=0)
     >>> first = np.ones((4, 2, 2, 1), "float32")
-    >>> bool(np.all(np.asarray(pool(first)) == 1.0))   # filling: passed through
+    >>> bool(np.all(np.asarray(pool(first, training=True)) == 1.0))   # filling
     True
-    >>> out = np.asarray(pool(np.zeros((4, 2, 2, 1), "float32")))
+    >>> out = np.asarray(pool(np.zeros((4, 2, 2, 1), "float32"), training=True))
     >>> sorted(set(out.ravel().tolist())) in ([0.0], [1.0], [0.0, 1.0])
     True
+    >>> int(pool.count.numpy()), float(np.asarray(pool(2 * first)).max())  # inference
+    (4, 2.0)
     """
 
     def __init__(self, pool_size=50, seed=None, **kwargs):
@@ -57,9 +61,9 @@ class ImagePool(keras.layers.Layer):
             shape=(), initializer="zeros", dtype="int32", trainable=False, name="count"
         )
 
-    def call(self, fakes):
+    def call(self, fakes, training=None):
         fakes = ops.stop_gradient(ops.convert_to_tensor(fakes, self.images.dtype))
-        if self.pool_size == 0:
+        if self.pool_size == 0 or not training:
             return fakes
         batch = fakes.shape[0]
         if batch is not None and batch > self.pool_size:

@@ -378,8 +378,8 @@ class CycleGAN(TranslationModel):
         a, b = self.split_pair(data)
         logs, fakes = self.update(("g_ab", "g_ba"), lambda: self.generator_loss(a, b))
         logs = dict(logs)
-        logs.update(self._discriminator_update("d_a", a, self.pool_a(fakes["fake_a"])))
-        logs.update(self._discriminator_update("d_b", b, self.pool_b(fakes["fake_b"])))
+        logs.update(self._discriminator_update("d_a", a, self.pool_a(fakes["fake_a"], training=True)))
+        logs.update(self._discriminator_update("d_b", b, self.pool_b(fakes["fake_b"], training=True)))
         return logs
 
     def get_config(self):
