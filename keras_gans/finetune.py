@@ -7,6 +7,7 @@ ADA, fresh or restored optimizer state. `load_images(...)` reads a folder
 at the model's image size and channels.
 """
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -76,13 +77,21 @@ def load_images(gan, data, resize=False, labels=False):
     from keras_gans.datasets import from_directory
 
     height, width, channels = gan.image_shape
+
+    def check_size(found):
+        if found.images.shape[1:3] != (height, width):
+            raise ValueError(
+                f"The images in {data} are {found.images.shape[1]}x{found.images.shape[2]}; "
+                f"this GAN makes {height}x{width}. Pass resize=True (--resize) to resize them."
+            )
+
+    if not resize:  # one image tells, before a folder of large photos is decoded
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the full read below warns once
+            check_size(from_directory(data, channels=channels, labels=None, limit=1))
     found = from_directory(data, image_size=(height, width) if resize else None,
                            channels=channels, labels="inferred" if labels else None)
-    if found.images.shape[1:3] != (height, width):
-        raise ValueError(
-            f"The images in {data} are {found.images.shape[1]}x{found.images.shape[2]}; "
-            f"this GAN makes {height}x{width}. Pass resize=True (--resize) to resize them."
-        )
+    check_size(found)
     if labels and found.labels is None:
         raise ValueError(
             f"{type(gan).__name__} is conditional: put each class's images in its own "

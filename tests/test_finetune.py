@@ -63,18 +63,24 @@ def test_ada_keeps_the_pretrained_weights(entry):
     # ADA's own state (p and its counters) starts anew; every other weight
     # is the entry's (with_augment used to fail on the extra weights).
     before = zoo.load_gan(entry)
-    gan = finetune.prepare(entry, augment="ada")
+    gan = finetune.prepare(entry, augment="ADA")
     assert float(gan.augment.p.numpy()) == 0.0
     for network in ("generator", "discriminator"):
         for a, b in zip(weights_of(getattr(before, network)), weights_of(getattr(gan, network))):
             np.testing.assert_array_equal(a, b)
 
 
-def test_image_size_must_match_unless_resized(entry, tmp_path):
+def test_image_size_must_match_unless_resized(entry, tmp_path, monkeypatch):
+    from keras_gans.datasets import folder
+
     data = image_folder(tmp_path / "big", size=32, mode="RGB")
     gan = zoo.load_gan(entry)
+    decoded = []
+    decode = folder._decode
+    monkeypatch.setattr(folder, "_decode", lambda *a: decoded.append(a) or decode(*a))
     with pytest.raises(ValueError, match="32x32.*28x28.*resize"):
         finetune.load_images(gan, data)
+    assert len(decoded) == 1  # refused at the first image, not after the whole folder
     found = finetune.load_images(gan, data, resize=True)
     assert found.images.shape == (8, 28, 28, 1)
     assert cli.main(["finetune", entry, "--data", data, "--out", str(tmp_path / "r"),
