@@ -177,7 +177,7 @@ def _add_evaluate(sub):
                    help="a folder of reference images instead of --dataset")
     p.add_argument("--n", type=int, default=10000, help="samples drawn from the generator")
     p.add_argument("--n-reference", type=int, default=None,
-                   help="reference size (default: the whole split)")
+                   help="reference size, a seeded subset (default: the whole split or folder)")
     p.add_argument("--metrics", default="fid,kid",
                    help="comma list of fid, kid, precision_recall, density_coverage")
     p.add_argument("--seed", type=int, default=0)

@@ -319,6 +319,11 @@ def test_generator_callback_and_cli(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "FID = " in printed and "protocol:" in printed
     assert json.loads(out.read_text())["protocol"]["n_reference"] == 4
+    # --n-reference cuts a reference folder as it cuts a dataset (it had been ignored).
+    code = cli.main(["evaluate", str(tmp_path / "b"), "--reference", str(tmp_path / "a"),
+                     "--metrics", "fid", "--n-reference", "3", "--json", str(out)])
+    assert code in (0, None)
+    assert json.loads(out.read_text())["protocol"]["n_reference"] == 3
 
 
 # ---------------------------------------------------------------------------

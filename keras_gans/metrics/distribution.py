@@ -441,8 +441,8 @@ class Evaluator:
         split: dataset split of the reference (default ``"test"``).
         n: samples drawn from a generator (images / folders / features are
             used whole).
-        n_reference: reference size (default: the whole split); a subset is
-            drawn with ``seed``.
+        n_reference: reference size (default: the whole split or folder); a
+            subset is drawn with ``seed``.
         seed: numpy seed of the latents, the reference subset and KID's
             subsets.
         kid_subsets, kid_subset_size: KID estimator settings.
@@ -490,8 +490,10 @@ class Evaluator:
             return pixels[index]
         return pixels
 
-    def features(self, samples, cache=False, n=None):
-        """``(features, label)`` of samples: a generator, images, folder or features."""
+    def features(self, samples, cache=False, n=None, reference=False):
+        """``(features, label)`` of samples: a generator, images, folder or
+        features. A dataset, or with ``reference`` a folder, is cut to
+        ``n_reference`` images."""
         if isinstance(samples, str):
             if samples in _dataset_names():
                 from keras_gans import datasets
@@ -500,6 +502,7 @@ class Evaluator:
                 pixels, label = self._subset(pixels), f"{samples}:{self.split}"
             else:
                 pixels, label = load_folder(samples), f"folder:{samples}"
+                pixels = self._subset(pixels) if reference else pixels
         elif _is_model(samples):
             pixels = generate_images(samples, n or self.n, self.seed)
             label = "generator"
@@ -517,7 +520,7 @@ class Evaluator:
         """Reference features (computed once; cached on disk for data)."""
         if self._reference_features is None:
             self._reference_features, self._reference_label = self.features(
-                self.reference, cache=True
+                self.reference, cache=True, reference=True
             )
         return self._reference_features
 
