@@ -85,6 +85,14 @@ offers a narrow interface, implemented once per backend:
   or a ValueError with `message` when it is below `minimum`; TF checks a
   count unknown while tracing (a dataset's partial batch) in the graph,
   and whatever is computed from the returned count waits for the check.
+- `check_class_ids(images, labels, low, high, message)`: the batch
+  `(images, labels)` with the int class ids checked in `[low, high)` as
+  the step runs: torch raises a ValueError with `message` on the CPU (an
+  asynchronous device assertion elsewhere, so no host sync); TF asserts in
+  the graph, and what reads the returned batch waits for it. A compiled
+  program cannot raise (JAX; TF under XLA, which drops assertions): there
+  a batch with an id out of range comes back with NaN images, so its
+  losses are NaN and fit() ends the epoch with NonFiniteLossError.
 - `global_rng_states()` / `set_global_rng_states(states)`: the backend's
   process-global RNG state that a train step may draw from, as a dict of
   numpy arrays, for checkpoints (torch: unseeded Dropout; empty elsewhere,
@@ -155,6 +163,7 @@ def _assign_values(variables, values):
 
 
 check_rows = getattr(_impl, "check_rows", keras_ops.check_rows)
+check_class_ids = getattr(_impl, "check_class_ids", keras_ops.check_class_ids)
 copy_values = getattr(_impl, "copy_values", _copy_values)
 assign_values = getattr(_impl, "assign_values", _assign_values)
 no_gradient = getattr(_impl, "no_gradient", contextlib.nullcontext)

@@ -27,6 +27,16 @@ def check_rows(rows, minimum, message):
     return rows
 
 
+def check_class_ids(images, labels, low, high, message):
+    # A compiled program (JAX's, TF's under XLA) cannot raise on values, so
+    # a batch holding an id out of range gets NaN images instead: its losses
+    # are NaN, and fit() ends the epoch with NonFiniteLossError, which names
+    # labels out of range as a cause. One fused add per step.
+    in_range = ops.all(ops.logical_and(labels >= low, labels < high))
+    poison = ops.where(in_range, ops.zeros((), images.dtype), ops.full((), float("nan"), images.dtype))
+    return images + poison, labels
+
+
 def increment(variable):
     # A device tensor of ones, not the Python 1 (which torch would copy
     # from the host).

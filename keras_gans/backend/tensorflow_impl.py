@@ -57,6 +57,17 @@ def check_rows(rows, minimum, message):
         return tf.identity(rows)
 
 
+def check_class_ids(images, labels, low, high, message):
+    # A graph assertion, as check_rows': what reads the returned batch waits
+    # for it (TF would otherwise report an embedding's index error). XLA
+    # (jit_compile=True) drops assertions, so the NaN images of
+    # keras_ops.check_class_ids stand in there.
+    checks = [tf.debugging.assert_greater_equal(labels, tf.cast(low, labels.dtype), message=message),
+              tf.debugging.assert_less(labels, tf.cast(high, labels.dtype), message=message)]
+    with tf.control_dependencies(checks):
+        return keras_ops.check_class_ids(tf.identity(images), tf.identity(labels), low, high, message)
+
+
 def replicas_in_sync():
     """Replicas of the active tf.distribute strategy (1 without one)."""
     return tf.distribute.get_strategy().num_replicas_in_sync

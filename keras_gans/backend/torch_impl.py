@@ -239,6 +239,16 @@ def _saturated_step(device):
     return _SATURATED[device]
 
 
+def check_class_ids(images, labels, low, high, message):
+    in_range = torch.logical_and(labels >= low, labels < high).all()
+    if labels.device.type == "cpu":
+        if not bool(in_range):
+            raise ValueError(message)
+    else:  # no host sync per step: an asynchronous device-side assertion
+        torch._assert_async(in_range, message)
+    return images, labels
+
+
 def copy_values(variables):
     with torch.no_grad():
         return [value.clone() for value in torch_variables.values(variables)]

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gans import backend
 from keras_gans.core import GAN
 from keras_gans.core.gan import generation_latents
 from keras_gans.networks.conditional import auxiliary_classifier_discriminator
@@ -96,11 +97,18 @@ class ConditionalMixin:
                 "dataset yielding (images, labels) with int class ids."
                 + (" Use -1 for unlabelled images." if self.allow_unlabelled else "")
             )
-        return images, self.check_labels(labels, ops.shape(images)[0])
+        labels = self.check_labels(labels, ops.shape(images)[0])
+        # Arrays were checked by fit(); a dataset's ids are checked here.
+        low = -1 if self.allow_unlabelled else 0
+        return backend.check_class_ids(
+            images, labels, low, self.num_classes,
+            f"{type(self).__name__}: labels must be class ids in [{low}, {self.num_classes})"
+            + (" (-1: unlabelled)" if self.allow_unlabelled else "")
+            + "; a batch of the training data holds other values. Check the dataset's labels.")
 
     def check_labels(self, labels, batch=None):
-        """Labels of a training batch as int32 `(batch,)` (shape checks are
-        static; value ranges are checked on array inputs by `fit`)."""
+        """Labels of a training batch as int32 `(batch,)` (shape and dtype
+        checks; `split_batch` checks the ids' range as the step runs)."""
         labels = ops.convert_to_tensor(labels)
         shape = tuple(labels.shape)
         if len(shape) == 2 and shape[1] == 1:
