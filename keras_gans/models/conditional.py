@@ -33,7 +33,7 @@ def class_accuracy(labels, logits, mask=None):
     hits = ops.cast(ops.equal(ops.cast(ops.argmax(logits, axis=-1), "int32"),
                               ops.cast(labels, "int32")), "float32")
     if mask is None:
-        return ops.mean(hits)
+        return backend.float32_mean(hits)
     return ops.sum(hits * mask) / ops.maximum(ops.sum(mask), 1.0)
 
 
@@ -482,10 +482,10 @@ class ACGAN(_ConvConditional):
         real_logits, real_classes = self.discriminator_outputs(real)
         fake_logits, fake_classes = self.discriminator_outputs(fake)
         adversarial = self.loss_fn.discriminator(real_logits, fake_logits)
-        class_loss = ops.mean(class_crossentropy(labels, real_classes))
+        class_loss = backend.float32_mean(class_crossentropy(labels, real_classes))
         total_class = class_loss
         if self.fake_class_loss:
-            total_class = total_class + ops.mean(class_crossentropy(labels, fake_classes))
+            total_class = total_class + backend.float32_mean(class_crossentropy(labels, fake_classes))
         logs = {"d_loss": adversarial, "d_class_loss": class_loss,
                 "d_class_accuracy": class_accuracy(labels, real_classes)}
         self.adapt_augment(real_logits, logs)

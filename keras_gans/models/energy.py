@@ -9,6 +9,7 @@ reconstruction error, low for what the discriminator takes as real.
 import keras
 from keras import ops
 
+from keras_gans import backend
 from keras_gans.core import GAN
 from keras_gans.core.adversarial import default_optimizer as _adam
 from keras_gans.networks.autoencoder import autoencoder_discriminator
@@ -189,14 +190,14 @@ class EBGAN(AutoencoderGAN):
     def discriminator_loss(self, real, fake, labels=None):
         energy_real = self.discriminate(real)
         energy_fake = self.discriminate(fake)
-        loss = ops.mean(energy_real) + ops.mean(ops.relu(self.margin - energy_fake))
-        logs = {"d_loss": loss, "energy_real": ops.mean(energy_real)}
+        loss = backend.float32_mean(energy_real) + backend.float32_mean(ops.relu(self.margin - energy_fake))
+        logs = {"d_loss": loss, "energy_real": backend.float32_mean(energy_real)}
         loss = loss + self.penalty_loss(real, fake, labels, logs)
         return loss, logs
 
     def generator_loss(self, real, fake, labels=None):
         reconstruction, code = self.autoencode(fake)
-        energy_fake = ops.mean(self.energy_of(fake, reconstruction))
+        energy_fake = backend.float32_mean(self.energy_of(fake, reconstruction))
         pt = pulling_away_term(code)
         loss = energy_fake + self.pt_weight * pt
         return loss, {"g_loss": loss, "energy_fake": energy_fake, "pt": pt}
@@ -276,15 +277,15 @@ class BEGAN(AutoencoderGAN):
         return _per_image_mean(ops.abs(reconstruction - ops.convert_to_tensor(images)))
 
     def discriminator_loss(self, real, fake, labels=None):
-        loss_real = ops.mean(self.discriminate(real))
-        loss_fake = ops.mean(self.discriminate(fake))
+        loss_real = backend.float32_mean(self.discriminate(real))
+        loss_fake = backend.float32_mean(self.discriminate(fake))
         loss = loss_real - ops.convert_to_tensor(self.k) * loss_fake
         logs = {"d_loss": loss, "loss_real": loss_real}
         loss = loss + self.penalty_loss(real, fake, labels, logs)
         return loss, logs
 
     def generator_loss(self, real, fake, labels=None):
-        loss = ops.mean(self.discriminate(fake))
+        loss = backend.float32_mean(self.discriminate(fake))
         return loss, {"g_loss": loss}
 
     def update_k(self, loss_real, loss_fake):

@@ -209,10 +209,10 @@ class InfoGAN(GAN):
         categorical, continuous = self.q_network(features, training=training)
         codes = ops.cast(codes, "float32")
         target = ops.argmax(codes[:, : self.categorical_dim], axis=-1)
-        loss = ops.mean(class_crossentropy(target, categorical))
+        loss = backend.float32_mean(class_crossentropy(target, categorical))
         if self.continuous_dim:
             error = ops.square(codes[:, self.categorical_dim :] - continuous)
-            loss = loss + self.continuous_weight * ops.mean(ops.sum(error, axis=-1))
+            loss = loss + self.continuous_weight * backend.float32_mean(ops.sum(error, axis=-1))
         return loss, class_accuracy(target, categorical)
 
     def discriminator_loss(self, real, fake, labels=None):

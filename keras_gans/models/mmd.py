@@ -3,6 +3,7 @@ mean discrepancy on features learned by an adversarial critic."""
 import keras
 from keras import ops
 
+from keras_gans import backend
 from keras_gans.models.energy import AutoencoderGAN
 from keras_gans.regularizers import clip_weights
 
@@ -47,10 +48,10 @@ def mmd2(x, y, sigmas=DEFAULT_SIGMAS, biased=False):
     n = ops.cast(ops.shape(x)[0], "float32")
     m = ops.cast(ops.shape(y)[0], "float32")
     if biased:
-        return ops.mean(k_xx) + ops.mean(k_yy) - 2.0 * ops.mean(k_xy)
+        return backend.float32_mean(k_xx) + backend.float32_mean(k_yy) - 2.0 * backend.float32_mean(k_xy)
     within_x = (ops.sum(k_xx) - ops.sum(ops.diagonal(k_xx))) / (n * (n - 1.0))
     within_y = (ops.sum(k_yy) - ops.sum(ops.diagonal(k_yy))) / (m * (m - 1.0))
-    return within_x + within_y - 2.0 * ops.mean(k_xy)
+    return within_x + within_y - 2.0 * backend.float32_mean(k_xy)
 
 
 @keras.saving.register_keras_serializable(package="keras_gans")
@@ -144,7 +145,7 @@ class MMDGAN(AutoencoderGAN):
         distance = mmd2(f_real, f_fake, self.sigmas, self.biased)
         loss = -distance
         if self.autoencoder_weight:
-            reconstruction = ops.mean(self.energy_of(real, rec_real)) + ops.mean(
+            reconstruction = backend.float32_mean(self.energy_of(real, rec_real)) + backend.float32_mean(
                 self.energy_of(fake, rec_fake)
             )
             loss = loss + self.autoencoder_weight * reconstruction

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gans import backend
 from keras_gans import losses
 from keras_gans.core.adversarial import AdversarialModel
 from keras_gans.core.gan import _shape_tail
@@ -31,7 +32,7 @@ DIRECTIONS = ("a2b", "b2a")
 
 def l1_distance(x, y):
     """Mean absolute difference, in float32."""
-    return ops.mean(ops.abs(ops.cast(x, "float32") - ops.cast(y, "float32")))
+    return backend.float32_mean(ops.abs(ops.cast(x, "float32") - ops.cast(y, "float32")))
 
 
 def _deserialize_networks(config, keys):
