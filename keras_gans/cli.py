@@ -732,8 +732,9 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, RuntimeError) as err:
-        # Our errors already say what to do; spare users the traceback.
+    except (ValueError, RuntimeError, OSError) as err:
+        # Our errors already say what to do, and an OSError names its path
+        # (a folder given for a file, a full disk): spare users the traceback.
         if os.environ.get("KERAS_GANS_DEBUG"):
             raise
         print(f"error: {err}", file=sys.stderr)

@@ -98,6 +98,21 @@ def test_save_refuses_to_replace_and_overwrite_keeps_other_files(trained, tmp_pa
     zoo.save_entry(gan, target, overwrite=True)
     assert os.path.exists(os.path.join(target, "recipe.sh"))
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".")]  # no staging left
+    # A folder of other files (a project, a run folder) is never written into.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "README.md").write_text("# my notes\n")
+    for overwrite in (False, True):
+        with pytest.raises(FileExistsError, match="not a zoo entry"):
+            zoo.save_entry(gan, project, overwrite=overwrite)
+    assert (project / "README.md").read_text() == "# my notes\n"
+    (project / "README.md").unlink()
+    zoo.save_entry(gan, project)  # an empty folder is fine
+    umask = os.umask(0)
+    os.umask(umask)
+    fresh = tmp_path / "entry2"  # readable as os.makedirs would make it, not mkdtemp's 0700
+    zoo.save_entry(gan, fresh)
+    assert os.stat(fresh).st_mode & 0o777 == 0o777 & ~umask
 
 
 def test_truncated_weights_are_a_clear_error(trained, tmp_path):
@@ -155,13 +170,22 @@ def test_export_run_turns_a_cli_run_into_an_entry(tmp_path):
     assert cli.main(["train", "dcgan", "--out", run, "--epochs", "1", "--steps-per-epoch", "2",
                      "--batch-size", "8", "--latent-dim", "8", "--base-filters", "4",
                      "--verbose", "0"]) == 0
+    # As `keras-gans evaluate --json` writes it: values and protocol apart.
+    from keras_gans.metrics.distribution import Protocol
+
+    protocol = Protocol(n=8, reference="mnist:test", n_reference=8, seed=0, backend="jax")
     with open(os.path.join(run, "evaluation.json"), "w") as f:
-        json.dump({"fid": 321.0, "protocol_text": "N=8"}, f)
+        json.dump({"values": {"fid": 321.0}, "protocol": protocol.as_dict()}, f)
     out = str(tmp_path / "entry")
+    assert cli.main(["export", run, "--out", run]) == 2  # never into the run folder
     assert cli.main(["export", run, "--out", out]) == 0
     metadata = zoo.info(out)
     assert metadata["training"]["steps"] == 2 and metadata["dataset"]["name"] == "mnist"
     assert metadata["metrics"]["fid"] == 321.0
+    assert metadata["metrics"]["protocol"]["n"] == 8
+    with open(os.path.join(out, "README.md")) as f:
+        card = f.read()
+    assert "| FID | 321 |" in card and str(protocol) in card
     grid = str(tmp_path / "strip.png")
     assert cli.main(["sample", out, "--n", "2", "--interpolate", "5", "--out", grid]) == 0
     from PIL import Image

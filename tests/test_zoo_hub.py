@@ -119,6 +119,35 @@ def test_publish_then_load_revisions_exactly(hub, published):
     assert got["run_meta"] == 2
 
 
+def test_a_published_version_holds_exactly_its_entry(hub):
+    server, root = hub
+    env = client_env(server.endpoint, root / "clean_home")
+    report = client(env, """
+        from huggingface_hub import HfApi
+        from helpers import tiny_dcgan
+        api, repo = HfApi(), "lab/clean"
+        folder = args["folder"]
+        zoo.save_entry(tiny_dcgan(), folder, name="clean")
+        open(folder + "/notes.txt", "w").write("my own notes, not for the Hub")
+        zoo.publish(folder, repo, revision_tag="v1")
+        report["v1"] = sorted(api.list_repo_files(repo, revision="v1"))
+        api.upload_file(path_or_fileobj=b"old", path_in_repo="stale.bin", repo_id=repo)
+        zoo.publish(folder, repo, revision_tag="v2")
+        report["v2"] = sorted(api.list_repo_files(repo, revision="v2"))
+        card = open(zoo.resolve(f"hf://{repo}@v2")[0] + "/README.md").read()
+        report["card_loads"] = f'zoo.load_gan("hf://{repo}@v2")' in card
+        # A source that cannot be exported creates no repo.
+        expect_error("bad_source", Exception, lambda: zoo.publish(folder + "/nope", "lab/typo"))
+        expect_error("no_repo", Exception, lambda: api.list_repo_files("lab/typo"))
+    """, folder=str(root / "clean_entry"))
+    entry_files = [".gitattributes", "README.md", "config.json", "metadata.json",
+                   "model.weights.h5", "samples.png"]
+    assert report["v1"] == entry_files  # notes.txt stayed home
+    assert report["v2"] == entry_files  # stale.bin of the commit between is gone
+    assert report["card_loads"]
+    assert "no gan.keras" in report["bad_source"]
+
+
 def test_hub_errors_are_clear_and_leave_no_half_written_cache(hub, published):
     server, root = hub
     home = root / "errors_home"

@@ -71,8 +71,8 @@ def _table(rows):
     return "\n".join(lines)
 
 
-def _usage(metadata):
-    name = metadata["name"]
+def _usage(metadata, name=None):
+    name = name or metadata["name"]
     if metadata.get("task") == "image-to-image":
         shape = "x".join(str(d) for d in metadata.get("source_shape") or [])
         return (
@@ -103,13 +103,15 @@ def _parameter_row(parameters):
             " / ".join(f"{parameters[n]:,}" for n in names))
 
 
-def model_card(metadata):
-    """README.md text for an entry's `metadata` (see `entry.build_metadata`)."""
+def model_card(metadata, load_name=None):
+    """README.md text for an entry's `metadata` (see `entry.build_metadata`);
+    its usage loads the entry as `load_name` (default: the entry's name;
+    `publish` gives `hf://organisation/name@tag`)."""
     name = metadata["name"]
     training = metadata.get("training", {})
     dataset = metadata.get("dataset", {})
     metrics = metadata.get("metrics", {})
-    usage, picture, command = _usage(metadata)
+    usage, picture, command = _usage(metadata, load_name)
     sections = [
         f"---\n{_front_matter(metadata).rstrip()}\n---\n",
         f"# {name}\n",
@@ -146,8 +148,9 @@ def model_card(metadata):
             ("recipe", f"`{training['recipe']}`" if training.get("recipe") else None),
         ]) + "\n",
     ]
-    if metrics:
-        rows = [(_METRIC_NAMES[k], f"{metrics[k]:.5g}") for k in _METRIC_NAMES if k in metrics]
+    rows = [(_METRIC_NAMES[k], f"{metrics[k]:.5g}") for k in _METRIC_NAMES
+            if isinstance(metrics.get(k), (int, float))]
+    if rows:
         sections += ["## Evaluation\n", _table(rows) + "\n"]
         if metrics.get("protocol_text"):
             sections.append(f"FID/KID {metrics['protocol_text']}.\n")
@@ -156,6 +159,7 @@ def model_card(metadata):
     sections += [
         "## Limitations\n",
         "Trained briefly on a 2-core CPU as a baseline, not a state-of-the-art model. "
-        "Samples are only as varied as the training data; see the metrics above.\n",
+        "Samples are only as varied as the training data"
+        + ("; see the metrics above.\n" if rows else ".\n"),
     ]
     return "\n".join(sections)

@@ -31,6 +31,7 @@ WEIGHTS_FILE = "model.weights.h5"
 CARD_FILE = "README.md"
 GRID_FILE = "samples.png"
 REQUIRED_FILES = (CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE)
+ENTRY_FILES = REQUIRED_FILES + (CARD_FILE, GRID_FILE)
 GRID_SEED = 0
 
 
@@ -147,15 +148,15 @@ def save_entry(gan, folder, name=None, dataset=None, training=None, metrics=None
     from keras_gans.utils import save_grid
     from keras_gans.zoo.card import model_card
 
-    folder = os.path.abspath(folder)
+    folder = os.path.abspath(os.fspath(folder))
     name = name or os.path.basename(folder)
-    if os.path.isdir(folder) and is_entry(folder) and not overwrite:
-        raise FileExistsError(
-            f"{folder} already holds a zoo entry; pass overwrite=True to replace it."
-        )
+    _check_entry_target(folder, overwrite)
     parent = os.path.dirname(folder)
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".{os.path.basename(folder)}-", dir=parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)  # as os.makedirs would, not mkdtemp's 0700
     try:
         clean = _clean_copy(gan)
         with open(os.path.join(staging, CONFIG_FILE), "w") as f:
@@ -167,8 +168,9 @@ def save_entry(gan, folder, name=None, dataset=None, training=None, metrics=None
         elif is_translation(clean):
             raise ValueError(
                 f"{type(gan).__name__} translates images and has no latents to draw a "
-                "sample grid from: pass grid=<images in [-1, 1]> (e.g. input | output "
-                "| target rows)."
+                "sample grid from: export it from Python with "
+                "keras_gans.zoo.save_entry(gan, folder, grid=<images in [-1, 1]>) (e.g. "
+                "input | output | target rows), then export or publish that folder."
             )
         else:
             latents = sample_latents(64, clean.latent_dim, seed=GRID_SEED)
@@ -187,6 +189,28 @@ def save_entry(gan, folder, name=None, dataset=None, training=None, metrics=None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return metadata
+
+
+def _check_entry_target(folder, overwrite):
+    """An entry goes to a new or empty folder, or replaces an entry's files
+    with `overwrite`; never into a folder of other files (a run folder, a
+    project), whose files it would replace and which `publish` would then
+    treat as an entry."""
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise FileExistsError(f"{folder} is a file; choose a folder for the zoo entry.")
+    if not os.path.isdir(folder) or not os.listdir(folder):
+        return
+    if is_entry(folder):
+        if not overwrite:
+            raise FileExistsError(
+                f"{folder} already holds a zoo entry; pass overwrite=True "
+                "(keras-gans export --overwrite) to replace it."
+            )
+        return
+    raise FileExistsError(
+        f"{folder} holds other files and is not a zoo entry; export to a new or empty folder "
+        "(an entry's files would replace yours there)."
+    )
 
 
 # What to do about a damaged entry, said by each CorruptEntryError about its files.

@@ -299,11 +299,30 @@ def export_run(run_dir, folder, name=None, description="", overwrite=False):
     record = _read_optional_json(run_dir, "history.json")
     record.pop("history", None)
     dataset = {"name": record.get("dataset"), "split": "train"} if record.get("dataset") else None
-    metrics = _read_optional_json(run_dir, "evaluation.json")
+    metrics = _entry_metrics(_read_optional_json(run_dir, "evaluation.json"))
     return entry.save_entry(
         gan, folder, name=name, dataset=dataset, training=record, metrics=metrics,
         description=description, overwrite=overwrite,
     )
+
+
+def _entry_metrics(evaluation):
+    """An entry's flat metrics (`{"fid": ..., "protocol": {...},
+    "protocol_text": ...}`) from `keras-gans evaluate --json`'s
+    `{"values": {...}, "protocol": {...}}`; flat input is kept as it is."""
+    if not isinstance(evaluation.get("values"), dict):
+        return evaluation
+    from keras_gans.metrics.distribution import Protocol
+
+    metrics = dict(evaluation["values"])
+    protocol = evaluation.get("protocol")
+    if isinstance(protocol, dict):
+        metrics["protocol"] = protocol
+        try:
+            metrics["protocol_text"] = str(Protocol(**protocol))
+        except TypeError:  # written by another version: keep the fields only
+            pass
+    return metrics
 
 
 def _read_optional_json(folder, filename):
@@ -315,17 +334,60 @@ def _read_optional_json(folder, filename):
 
 
 def _entry_folder(source, scratch, name):
-    """An entry folder for `source`: a GAN, a run folder or an entry folder."""
+    """An entry folder in `scratch` for `source` (a GAN, a run folder or an
+    entry folder), holding the entry's files only: an entry folder's other
+    files are not published."""
+    folder = os.path.join(scratch, name)
     if isinstance(source, (str, os.PathLike)):
         source = os.fspath(source)
         if entry.is_entry(source):
-            return source
-        folder = os.path.join(scratch, name)
+            os.makedirs(folder)
+            for filename in entry.ENTRY_FILES:
+                if os.path.isfile(os.path.join(source, filename)):
+                    shutil.copy2(os.path.join(source, filename), folder)
+            return folder
         export_run(source, folder, name=name)
         return folder
-    folder = os.path.join(scratch, name)
     entry.save_entry(source, folder, name=name)
     return folder
+
+
+def _card_for_hub(folder, load_name):
+    """A generated, unedited model card's usage loads the published repo
+    (`hf://org/name@tag`); a card the user edited is left as it is."""
+    from keras_gans.zoo.card import model_card
+
+    card = os.path.join(folder, entry.CARD_FILE)
+    metadata = _read_optional_json(folder, entry.METADATA_FILE)
+    try:
+        with open(card) as f:
+            generated = f.read() == model_card(metadata)
+    except (OSError, KeyError, TypeError, ValueError):
+        return
+    if generated:
+        with open(card, "w") as f:
+            f.write(model_card(metadata, load_name=load_name))
+
+
+def _create_or_check_repo(api, repo_id, private):
+    from huggingface_hub import errors as hub_errors
+
+    api.create_repo(repo_id, private=private, exist_ok=True)  # an existing repo is kept as it is
+    if not private:
+        return
+    try:
+        visibility = getattr(api.repo_info(repo_id), "private", None)
+    except hub_errors.HfHubHTTPError:
+        visibility = None
+    if visibility is False:
+        raise errors.ZooError(
+            f"{repo_id} exists and is public; private=True (--private) cannot make it "
+            "private. Change its visibility in the repo's settings on the Hub, or "
+            "publish to a new repo."
+        )
+    if visibility is None:
+        logger.warning(f"keras-gans: could not read whether {repo_id} is private; "
+                       "check its visibility on the Hub.")
 
 
 def publish(source, repo_id, revision_tag="v1", private=False, commit_message=None,
@@ -339,7 +401,8 @@ def publish(source, repo_id, revision_tag="v1", private=False, commit_message=No
             repo is created when missing.
         revision_tag: tag for the new commit (`None`: no tag). Tags are
             pins: an existing tag is an error, not moved.
-        private: create the repo private.
+        private: create the repo private (an existing public repo is
+            refused: its visibility is changed on the Hub, not here).
 
     Returns:
         the new commit's id (sha).
@@ -355,16 +418,20 @@ def publish(source, repo_id, revision_tag="v1", private=False, commit_message=No
     if repo_id.count("/") != 1:
         raise ValueError(f"repo_id must be 'organisation/name', got {repo_id!r}.")
     api = HfApi(token=token)
-    api.create_repo(repo_id, private=private, exist_ok=True)
-    if revision_tag and revision_tag in _tags(api, repo_id):
-        raise errors.ZooError(
-            f"{repo_id} already has tag {revision_tag!r}; tags pin a published version "
-            "and are never moved. Choose a new tag (e.g. v2)."
-        )
     with tempfile.TemporaryDirectory() as scratch:
+        # The entry first: a source that cannot be exported creates no repo.
         folder = _entry_folder(source, scratch, repo_id.split("/")[1])
+        _card_for_hub(folder, f"{HF_PREFIX}{repo_id}" + (f"@{revision_tag}" if revision_tag else ""))
+        _create_or_check_repo(api, repo_id, private)
+        if revision_tag and revision_tag in _tags(api, repo_id):
+            raise errors.ZooError(
+                f"{repo_id} already has tag {revision_tag!r}; tags pin a published version "
+                "and are never moved. Choose a new tag (e.g. v2)."
+            )
+        # The commit holds exactly this entry: files of an earlier version
+        # that this one lacks are deleted (.gitattributes stays).
         commit = api.upload_folder(
-            repo_id=repo_id, folder_path=folder,
+            repo_id=repo_id, folder_path=folder, delete_patterns=["*"],
             commit_message=commit_message or f"Publish with keras-gans {__version__}",
         )
     if revision_tag:
