@@ -7,6 +7,7 @@ import keras
 from keras_gans import backend
 from keras_gans.core import sample_latents
 from keras_gans.utils import save_grid
+from keras_gans.utils.checks import at_least
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -42,9 +43,9 @@ class SampleGrid(keras.callbacks.Callback):
     def __init__(self, directory, n=64, seed=0, every_n_batches=0, scale=2):
         super().__init__()
         self.directory = directory
-        self.n = n
+        self.n = at_least(n, 1, "n")
         self.seed = seed
-        self.every_n_batches = every_n_batches
+        self.every_n_batches = at_least(every_n_batches, 0, "every_n_batches")
         self.scale = scale
         self._latents = None
         self.last_path = None

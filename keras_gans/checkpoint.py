@@ -354,6 +354,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         every_n_steps: batches between checkpoints (0: only at the end).
         keep: how many checkpoints to keep (the newest).
         verbose: print a line for each checkpoint written.
+        run: optional JSON-serialisable settings of the run, written into
+            each checkpoint's `checkpoint.json` under "run".
 
     Attributes:
         step: batches trained so far, resumed runs included.
@@ -378,9 +380,12 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     (5, 5)
     """
 
-    def __init__(self, directory, every_n_steps=1000, keep=2, verbose=0):
+    def __init__(self, directory, every_n_steps=1000, keep=2, verbose=0, run=None):
         super().__init__()
         self.directory = str(directory)
+        # JSON-serialisable settings of the run, kept in each checkpoint
+        # (`keras-gans train` compares them when it resumes).
+        self.run = run
         self.every_n_steps = at_least(every_n_steps, 0, "every_n_steps")
         self.keep = at_least(keep, 1, "keep")
         self.verbose = verbose
@@ -443,6 +448,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 epoch=self.epoch, epoch_step=self.epoch_step,
                 history=self.history, seconds=self.seconds,
                 **({"steps_per_epoch": self.steps_per_epoch} if self.steps_per_epoch else {}),
+                **({"run": self.run} if self.run is not None else {}),
             )
         finally:
             self._swap_rng(outside)

@@ -4,6 +4,7 @@ import argparse
 import collections
 import inspect
 import json
+import math
 import os
 import shutil
 import sys
@@ -207,11 +208,15 @@ def _check_out(args):
 
     if args.checkpoint_every < 0 or args.keep_checkpoints < 1:
         raise SystemExit("error: --checkpoint-every must be >= 0 and --keep-checkpoints >= 1.")
+    _check_run_arguments(args)
     _check_best_arguments(args)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise SystemExit(f"error: --out {args.out} is a file; give a folder for the run.")
     folder = os.path.join(args.out, "checkpoints")
     if args.overwrite:  # deleted by _fit_and_save, once everything else has passed
+        _overwritable(args.out)
         return
-    if os.path.exists(os.path.join(args.out, "gan.keras")):
+    if _finished(args.out):
         raise SystemExit(
             f"error: {args.out} already holds a trained run (gan.keras); "
             "choose another --out or pass --overwrite."
@@ -222,6 +227,82 @@ def _check_out(args):
             f"error: {args.out} holds the checkpoints of an unfinished run (last: {last}); "
             "pass the same --checkpoint-every to resume it, or --overwrite to start over."
         )
+    if last is None:  # a new run: it must not write over another run's or your files
+        found = [name for name in RUN_FILES if os.path.exists(os.path.join(args.out, name))]
+        if found:
+            raise SystemExit(
+                f"error: {args.out} already holds {', '.join(found)}, which this run would "
+                "replace; choose a new or empty --out, or pass --overwrite to replace a "
+                "keras-gans run's files."
+            )
+
+
+def _check_run_arguments(args):
+    """train's and finetune's numbers, before anything is loaded: 0 or a
+    negative count had meant "the default" or an epoch without end."""
+    for name, low in (("epochs", 1), ("steps_per_epoch", 1), ("batch_size", 1), ("samples", 1)):
+        value = getattr(args, name)
+        if value is not None and value < low:
+            raise SystemExit(f"error: --{name.replace('_', '-')} must be >= {low}, got {value}.")
+    for name in ("time_budget", "lr"):
+        value = getattr(args, name)
+        if value is not None and not value > 0:
+            raise SystemExit(f"error: --{name.replace('_', '-')} must be > 0, got {value}.")
+
+
+def _steps_per_epoch(args, steps):
+    return steps if args.steps_per_epoch is None else args.steps_per_epoch
+
+
+# What a run folder holds (written by _fit_and_save); history.json is last.
+RUN_FILES = ("gan.keras", "generator.keras", "history.json", "losses.png", "samples.png",
+             "samples", "checkpoints", "best")
+
+
+def _finished(out):
+    """A run whose final files were all written: history.json comes last.
+    A gan.keras without it was cut short while saving, and resumes."""
+    return all(os.path.isfile(os.path.join(out, name)) for name in ("gan.keras", "history.json"))
+
+
+def _overwritable(out):
+    """--overwrite deletes a keras-gans run's files only: a checkpoints/ or
+    best/ folder holding files but no keras-gans checkpoint (a folder of
+    another program's) is refused, not deleted."""
+    from keras_gans import checkpoint
+
+    for name in ("checkpoints", "best"):
+        folder = os.path.join(out, name)
+        if not os.path.isdir(folder):
+            continue
+        ours = set(checkpoint.checkpoints(folder))
+        others = [entry for entry in os.listdir(folder)
+                  if os.path.join(folder, entry) not in ours and not entry.startswith(".")]
+        if others and not ours:
+            raise SystemExit(
+                f"error: --overwrite would delete {folder}, which holds files that are not "
+                f"keras-gans checkpoints ({', '.join(sorted(others)[:3])}); move them or "
+                "choose another --out."
+            )
+
+
+def _clear_run(out):
+    """--overwrite: the previous run's checkpoints, best model and epoch
+    grids go (saying so); the rest is replaced as the new run writes it."""
+    from keras_gans import checkpoint
+
+    for name in ("checkpoints", "best"):
+        folder = os.path.join(out, name)
+        found = checkpoint.checkpoints(folder)
+        if found:
+            print(f"--overwrite: deleting {len(found)} checkpoint(s) in {folder} "
+                  f"(last: {os.path.basename(found[-1])}).")
+        shutil.rmtree(folder, ignore_errors=True)
+    samples = os.path.join(out, "samples")
+    if os.path.isdir(samples):
+        for name in os.listdir(samples):
+            if name.startswith("epoch_") and name.endswith(".png"):
+                os.remove(os.path.join(samples, name))
 
 
 def _check_best_arguments(args):
@@ -239,6 +320,10 @@ def _check_best_arguments(args):
                 "like yours that training does not see (scored against the training folder, "
                 "the best model would be the one that memorised it).")
         args.eval_reference = args.dataset
+    if args.eval_reference == "emoji":
+        raise SystemExit(
+            "error: --eval-reference emoji: the emoji sets are not a scoring reference by "
+            "name; give a folder of held-out emoji PNGs.")
     if args.eval_reference in KNOWN_DATASETS:
         return
     if not os.path.isdir(args.eval_reference):
@@ -323,7 +408,7 @@ def train(args):
         labels = gan.cluster(images)
     data, steps = datasets.make_dataset(images, args.batch_size, labels=labels, seed=args.seed,
                                         pipeline=_pipeline(args))
-    steps = args.steps_per_epoch or steps
+    steps = _steps_per_epoch(args, steps)
     gan.compile(**_optimizers(gan, args))
     record = {"model": args.model, "dataset": args.dataset, "latent_dim": args.latent_dim,
               "base_filters": args.base_filters}
@@ -391,16 +476,18 @@ def _fit_and_save(gan, data, steps, args, description, record):
     from keras_gans.utils import plot_history
     from keras_gans.utils import save_grid
 
-    if args.overwrite:  # the previous run's checkpoints and best model: training starts over
-        for folder in ("checkpoints", "best"):
-            shutil.rmtree(os.path.join(args.out, folder), ignore_errors=True)
+    if args.overwrite:  # training starts over
+        _clear_run(args.out)
     os.makedirs(args.out, exist_ok=True)
     grids = SampleGrid(os.path.join(args.out, "samples"), n=args.samples, seed=args.seed)
     checkpoint, resumed = None, 0
+    # What a resumed run must share with the run it continues.
+    settings = dict(record, batch_size=args.batch_size, seed=args.seed)
     if args.checkpoint_every:
         checkpoint = TrainingCheckpoint(os.path.join(args.out, "checkpoints"),
                                         every_n_steps=args.checkpoint_every,
-                                        keep=args.keep_checkpoints)
+                                        keep=args.keep_checkpoints, run=settings)
+        _check_resumed_settings(checkpoint, settings, args.out)
         resumed = checkpoint.restore(gan)
         if resumed:
             print(f"Resuming from step {resumed} ({checkpoint.last_path}).")
@@ -427,8 +514,9 @@ def _fit_and_save(gan, data, steps, args, description, record):
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
     steps_run = iterations()
-    gan.save(os.path.join(args.out, "gan.keras"))
-    gan.sampler.save(os.path.join(args.out, "generator.keras"))
+    # Whole files or none: a run killed while saving resumes from its checkpoints.
+    _save_atomically(gan.save, os.path.join(args.out, "gan.keras"))
+    _save_atomically(gan.sampler.save, os.path.join(args.out, "generator.keras"))
     record = dict(
         record,
         backend=keras.backend.backend(),
@@ -454,17 +542,70 @@ def _fit_and_save(gan, data, steps, args, description, record):
                           "path": best.best_path}
         print(f"Best {args.keep_best.upper()} {best.best:.5g}: {best.best_path} "
               "(its generator.keras samples with keras-gans sample).")
-    with open(os.path.join(args.out, "history.json"), "w") as f:
-        json.dump(record, f, indent=2)
     plot_history(history.history, os.path.join(args.out, "losses.png"))
     final = save_grid(
         gan.generate(latents=_grid_latents(grids, gan)), os.path.join(args.out, "samples.png"),
         scale=2
     )
+    # Last: it marks the run finished (_finished). NaN (an epoch without an
+    # evaluation) is written as null, which JSON readers take.
+    _save_atomically(lambda path: _write_json(_json_safe(record), path),
+                     os.path.join(args.out, "history.json"))
     print(
         f"Done in {seconds:.0f} s ({record['steps_per_second']} steps/s). Wrote "
         f"{final}, {args.out}/generator.keras, gan.keras, history.json, losses.png."
     )
+
+
+def _check_resumed_settings(checkpoint, settings, out):
+    """A resumed run continues with the settings it was started with: a
+    changed --lr, --dataset, --batch-size, --seed... is refused, not
+    silently mixed in (the restored optimizers would keep the old rate)."""
+    from keras_gans.checkpoint import read_manifest
+
+    manifest = read_manifest(checkpoint.directory)
+    stored = (manifest or {}).get("run")
+    if not isinstance(stored, dict):  # a new run, or checkpoints from before runs were recorded
+        return
+    changed = [key for key in sorted(set(stored) | set(settings))
+               if stored.get(key) != settings.get(key)]
+    if changed:
+        listed = ", ".join(f"{key} {stored.get(key)!r} (now {settings.get(key)!r})"
+                           for key in changed)
+        raise SystemExit(
+            f"error: {out} holds an unfinished run with other settings: {listed}. Resume it "
+            "with its own settings (only --epochs, --steps-per-epoch, --time-budget and the "
+            "output options may change), or pass --overwrite to start over."
+        )
+
+
+def _write_json(value, path):
+    with open(path, "w") as f:
+        json.dump(value, f, indent=2, allow_nan=False)
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _save_atomically(write, path):
+    """`write(temporary path)`, then renamed to `path`: a kill leaves the
+    old file or the new one, never half of one."""
+    folder, name = os.path.split(path)
+    stem, extension = os.path.splitext(name)
+    partial = os.path.join(folder, f".{stem}.partial{extension}")  # Keras checks the extension
+    try:
+        write(partial)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
 
 
 def _grid_latents(grids, gan):
@@ -495,7 +636,7 @@ def finetune(args):
     record = {"source": args.source, "dataset": os.path.abspath(args.data),
               "images": len(found.images), "freeze_d": args.freeze_d,
               "augment": args.augment, "learning_rate": args.lr}
-    _fit_and_save(gan, data, args.steps_per_epoch or steps, args,
+    _fit_and_save(gan, data, _steps_per_epoch(args, steps), args,
                   f"{args.data} ({len(found.images)} images, {len(found.skipped)} skipped)",
                   record)
 

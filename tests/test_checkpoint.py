@@ -408,7 +408,7 @@ def test_best_checkpoint_keeps_the_lowest_kid(shared, tmp_path):
 # The command line's guards.
 
 
-def test_cli_refuses_to_mix_a_checkpointed_run_with_a_fresh_one(tmp_path):
+def test_cli_refuses_to_mix_a_checkpointed_run_with_a_fresh_one(tmp_path, capsys):
     out = tmp_path / "run"
     os.makedirs(out / "checkpoints" / "ckpt-00000004")
     (out / "checkpoints" / "ckpt-00000004" / checkpoint.MANIFEST_FILE).write_text("{}")
@@ -417,12 +417,79 @@ def test_cli_refuses_to_mix_a_checkpointed_run_with_a_fresh_one(tmp_path):
         cli.main(args)
     with pytest.raises(SystemExit, match="--checkpoint-every must be >= 0"):
         cli.main(args + ["--checkpoint-every", "-1"])
+    # A gan.keras without history.json (written last) was cut short while
+    # saving: the run resumes from its checkpoints (this fake one is damaged).
     (out / "gan.keras").write_text("")
+    assert cli.main(args + ["--checkpoint-every", "2"]) == 2
+    assert "ckpt-00000004 is damaged" in capsys.readouterr().err
+    (out / "history.json").write_text("{}")
     with pytest.raises(SystemExit, match="already holds a trained run"):
         cli.main(args + ["--checkpoint-every", "2"])
     parser = cli.build_parser()
     assert parser.parse_args(["finetune", "x", "--data", "d", "--out", "o",
                               "--checkpoint-every", "5"]).checkpoint_every == 5
+
+
+def test_run_folders_are_never_mixed_or_lost(tmp_path, capsys):
+    require_data("mnist")
+    out = tmp_path / "run"
+    args = ["train", "dcgan", "--out", str(out), "--batch-size", "4", "--latent-dim", "8",
+            "--base-filters", "4", "--samples", "4", "--verbose", "0"]
+    # Numbers that had meant "the default" or an epoch without end.
+    for bad, message in ((["--steps-per-epoch", "0"], "--steps-per-epoch must be >= 1"),
+                         (["--epochs", "-2"], "--epochs must be >= 1"),
+                         (["--samples", "0"], "--samples must be >= 1"),
+                         (["--time-budget", "-1"], "--time-budget must be > 0"),
+                         (["--lr", "0"], "--lr must be > 0")):
+        with pytest.raises(SystemExit, match=message):
+            cli.main(args + bad)
+    assert not out.exists()
+    # A folder of yours: its files are not replaced, its checkpoints/ not deleted.
+    mine = tmp_path / "mine"
+    (mine / "checkpoints").mkdir(parents=True)
+    (mine / "checkpoints" / "resnet_epoch90.pt").write_text("weeks of work")
+    (mine / "history.json").write_text("my notes")
+    mine_args = args[:2] + ["--out", str(mine)] + args[4:] + ["--steps-per-epoch", "1",
+                                                              "--epochs", "1"]
+    with pytest.raises(SystemExit, match="holds checkpoints, history.json|already holds"):
+        cli.main(mine_args)
+    with pytest.raises(SystemExit, match="not keras-gans checkpoints"):
+        cli.main(mine_args + ["--overwrite"])
+    assert (mine / "history.json").read_text() == "my notes"
+    assert (mine / "checkpoints" / "resnet_epoch90.pt").exists()
+    # A checkpointed run resumes only with its own settings.
+    run = args + ["--checkpoint-every", "2", "--steps-per-epoch", "2"]
+    assert cli.main(run + ["--epochs", "1"]) == 0
+    os.remove(out / "gan.keras")  # as if killed before its end
+    capsys.readouterr()
+    with pytest.raises(SystemExit, match=r"other settings: lr None \(now 0.5\)"):
+        cli.main(run + ["--epochs", "2", "--lr", "0.5"])
+    with pytest.raises(SystemExit, match=r"batch_size 4 \(now 8\), seed 0 \(now 7\)"):
+        cli.main(run + ["--epochs", "2", "--batch-size", "8", "--seed", "7"])
+    assert cli.main(run + ["--epochs", "2"]) == 0  # its own settings: resumes
+    assert "Resuming from step 2" in capsys.readouterr().out
+    # --overwrite says what it deletes, and the old run's epoch grids go too.
+    (out / "samples" / "epoch_009.png").write_bytes(b"old")
+    assert cli.main(run + ["--epochs", "1", "--overwrite"]) == 0
+    assert "--overwrite: deleting 2 checkpoint(s)" in capsys.readouterr().out
+    assert sorted(os.listdir(out / "samples")) == ["epoch_001.png"]
+
+
+def test_run_files_are_replaced_whole_and_json_stays_json(tmp_path):
+    target = tmp_path / "gan.keras"
+    target.write_text("the finished run")
+
+    def fails(path):
+        with open(path, "w") as f:
+            f.write("half")
+        raise KeyboardInterrupt  # killed mid-write
+
+    with pytest.raises(KeyboardInterrupt):
+        cli._save_atomically(fails, str(target))
+    assert target.read_text() == "the finished run" and os.listdir(tmp_path) == ["gan.keras"]
+    cli._save_atomically(lambda path: cli._write_json(cli._json_safe(
+        {"kid": [float("nan"), 0.5], "best": {"value": float("inf")}}), path), str(target))
+    assert json.loads(target.read_text()) == {"kid": [None, 0.5], "best": {"value": None}}
 
 
 def test_resuming_past_the_end_of_a_shorter_epoch_is_refused(tmp_path, capsys):

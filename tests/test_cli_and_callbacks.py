@@ -169,11 +169,11 @@ def test_cli_refuses_options_a_variant_cannot_take(tmp_path):
     # --overwrite deletes a run's checkpoints only once training starts.
     kept = tmp_path / "kept" / "checkpoints" / "ckpt-10"
     kept.mkdir(parents=True)
-    (kept / "state.json").write_text("{}")
+    (kept / "checkpoint.json").write_text("{}")
     for head, message in cases:
         with pytest.raises(SystemExit, match=message):
             cli.main(["train", *head, "--out", str(tmp_path / "kept"), "--overwrite", *base])
-    assert (kept / "state.json").exists()
+    assert (kept / "checkpoint.json").exists()
 
 
 def test_cli_trains_and_samples_a_conditional_model(tmp_path):

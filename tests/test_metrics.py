@@ -292,6 +292,28 @@ def test_end_to_end_noise_raises_fid_folder_and_arrays(tmp_path):
     assert inception.WEIGHTS_SHA256[:12] in str(noisy)
 
 
+def test_conditional_gans_are_sampled_class_by_class_and_checked_first():
+    from helpers import LATENT
+
+    from keras_gans.metrics import distribution
+    from keras_gans.models import CGAN
+
+    gan = CGAN(image_shape=(28, 28, 1), num_classes=3, latent_dim=LATENT, base_filters=4,
+               seed=0)
+    images = distribution.generate_images(gan, 5, seed=0)
+    assert images.shape == (5, 28, 28, 1)
+    from keras_gans.core import sample_latents
+
+    expected = gan.generate(latents=sample_latents(5, LATENT, 0), labels=[0, 1, 2, 0, 1])
+    np.testing.assert_allclose(images, expected, atol=1e-6)
+    assert distribution.sampling_label(gan) == "generator, class ids 0..2 in turn"
+    # A bare two-input generator cannot be sampled: refused before the
+    # reference's features are computed (minutes for a whole test split).
+    evaluator = metrics.Evaluator(metrics=("fid",), reference="no-such-reference")
+    with pytest.raises(ValueError, match="conditional GANs"):
+        evaluator(gan.generator)
+
+
 def test_generator_callback_and_cli(tmp_path, capsys):
     require_fid_weights()
     from helpers import compiled_tiny_dcgan, noise_images

@@ -362,9 +362,9 @@ def _generator_of(model):
     inputs = getattr(generator, "inputs", None) or []
     if len(inputs) != 1:
         raise ValueError(
-            "Only unconditional generators with one latent input can be sampled "
-            "here; for a conditional model, generate the images yourself and "
-            "pass the array."
+            "Only generators with one latent input, or conditional GANs (a zoo entry, "
+            "a run folder's gan.keras), can be sampled here; for a bare conditional "
+            "generator network, generate the images yourself and pass the array."
         )
     if len(inputs[0].shape) != 2:
         raise ValueError(
@@ -375,14 +375,45 @@ def _generator_of(model):
     return generator
 
 
+def _samples_from_labels(model):
+    """A conditional GAN (not a self-labelling one, which draws its own
+    clusters): sampled through `generate` with every class in turn."""
+    from keras_gans.models.self_conditioned import labels_itself
+
+    return (getattr(model, "num_classes", None) is not None and hasattr(model, "generate")
+            and not labels_itself(model) and not hasattr(model, "translate"))
+
+
+def check_samplable(model):
+    """Raises the ValueError `generate_images` would, without sampling: so
+    an evaluation refuses a model before it computes its reference."""
+    from keras_gans.models.self_conditioned import labels_itself
+
+    if not (labels_itself(model) or _samples_from_labels(model)):
+        _generator_of(model)
+
+
+def sampling_label(model):
+    """How `generate_images` samples `model`, for the printed protocol."""
+    if _samples_from_labels(model):
+        return f"generator, class ids 0..{int(model.num_classes) - 1} in turn"
+    return "generator"
+
+
 def generate_images(model, n, seed=0, batch_size=250):
-    """``n`` samples of a generator (or GAN) from numpy latents ``seed``."""
+    """``n`` samples of a generator (or GAN) from numpy latents ``seed``.
+    A conditional GAN draws every class in turn (ids ``i % num_classes``),
+    so each class has an equal share, as in its training data."""
     from keras_gans.core import sample_latents
     from keras_gans.models.self_conditioned import labels_itself
 
     if labels_itself(model):  # it draws its own clusters: unconditional to its users
         latents = sample_latents(int(n), int(model.latent_dim), seed)
         return np.asarray(model.generate(latents=latents, batch_size=batch_size))
+    if _samples_from_labels(model):
+        latents = sample_latents(int(n), int(model.latent_dim), seed)
+        labels = np.arange(int(n)) % int(model.num_classes)
+        return np.asarray(model.generate(latents=latents, labels=labels, batch_size=batch_size))
     generator = _generator_of(model)
     latents = sample_latents(int(n), int(generator.input_shape[-1]), seed)
     return np.asarray(generator.predict(latents, batch_size=batch_size, verbose=0))
@@ -505,7 +536,7 @@ class Evaluator:
                 pixels = self._subset(pixels) if reference else pixels
         elif _is_model(samples):
             pixels = generate_images(samples, n or self.n, self.seed)
-            label = "generator"
+            label = sampling_label(samples)
         else:
             array = samples if isinstance(samples, np.ndarray) else _to_numpy(samples)
             if array.ndim == 2:
@@ -562,6 +593,8 @@ class Evaluator:
 
     def __call__(self, samples):
         """Evaluate ``samples`` against the reference; returns a :class:`Result`."""
+        if _is_model(samples):  # before the reference, which can take many minutes
+            check_samplable(samples)
         real = self.reference_features()
         fake, sample_label = self.features(samples)
         features_only = self._reference_label == "features" and sample_label == "features"
