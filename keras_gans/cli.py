@@ -172,7 +172,9 @@ def _add_evaluate(sub):
         "evaluate", help="FID/KID (and more) of a generator or image folder vs a dataset"
     )
     p.add_argument("model", help="a run folder, a .keras generator/GAN file, or a folder of images")
-    p.add_argument("--dataset", default="mnist", help="reference dataset (mnist or fashion_mnist)")
+    p.add_argument("--dataset", default=None,
+                   help="reference dataset, mnist or fashion_mnist (default: the one the model "
+                        "was trained on, as its run folder or zoo entry records; else mnist)")
     p.add_argument("--split", default="test", help="reference split (default: test)")
     p.add_argument("--reference", default=None,
                    help="a folder of reference images instead of --dataset")
@@ -833,15 +835,22 @@ def evaluate(args):
 
     if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
         raise ValueError(f"--json {args.json!r}: its folder does not exist; create it first.")
-    evaluator = Evaluator(
-        metrics=tuple(m.strip() for m in args.metrics.split(",") if m.strip()),
-        reference=args.reference or args.dataset, split=args.split, n=args.n,
-        n_reference=args.n_reference, seed=args.seed, batch_size=args.batch_size,
-    )
+    if args.json and os.path.isdir(args.json):
+        raise ValueError(f"--json {args.json!r} is a folder; give a file name.")
     from keras_gans.zoo.entry import is_entry
 
     is_images = os.path.isdir(args.model) and not (
         os.path.exists(os.path.join(args.model, "generator.keras")) or is_entry(args.model))
+    reference = args.reference or args.dataset
+    if reference is None:
+        reference = _trained_on(args.model) or "mnist"
+        print(f"Reference: {reference} ({args.split} split; --dataset or --reference to "
+              "choose another).")
+    evaluator = Evaluator(
+        metrics=tuple(m.strip() for m in args.metrics.split(",") if m.strip()),
+        reference=reference, split=args.split, n=args.n,
+        n_reference=args.n_reference, seed=args.seed, batch_size=args.batch_size,
+    )
     samples = args.model if is_images else _load_generator(args.model)
     result = evaluator(samples)
     print(result)
@@ -849,6 +858,24 @@ def evaluate(args):
         with open(args.json, "w") as f:
             json.dump(result.as_dict(), f, indent=2)
     return result
+
+
+def _trained_on(model):
+    """The dataset a run folder's history.json or a zoo entry's metadata
+    names, when it can serve as a reference (mnist, fashion_mnist)."""
+    from keras_gans import zoo
+    from keras_gans.datasets import UINT8_DATASETS
+
+    name = None
+    try:
+        if os.path.isfile(os.path.join(model, "history.json")):
+            with open(os.path.join(model, "history.json")) as f:
+                name = json.load(f).get("dataset")
+        elif not os.path.isfile(model):
+            name = (zoo.info(model).get("dataset") or {}).get("name")
+    except (OSError, ValueError, AttributeError, zoo.ZooError):
+        return None  # the model's own loading reports what is wrong with it
+    return name if name in UINT8_DATASETS else None
 
 
 def build_parser():

@@ -194,3 +194,19 @@ def test_cli_trains_and_samples_a_conditional_model(tmp_path):
         unconditional = str(tmp_path / "dcgan.keras")
         compiled_tiny_dcgan().save(unconditional)
         cli.main(["sample", unconditional, "--labels", "1", "--out", grid])
+
+
+def test_evaluate_scores_against_the_models_own_dataset(tmp_path):
+    # The reference had been MNIST for every model unless --dataset was given.
+    assert cli._trained_on("wgan-gp-fashion-mnist") == "fashion_mnist"
+    assert cli._trained_on("dcgan-mnist") == "mnist"
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "history.json").write_text(json.dumps({"dataset": "fashion_mnist"}))
+    assert cli._trained_on(str(run)) == "fashion_mnist"
+    (run / "history.json").write_text(json.dumps({"dataset": "/home/me/photos"}))  # finetune's
+    assert cli._trained_on(str(run)) is None
+    assert cli._trained_on(str(tmp_path / "no-such-thing")) is None
+    with pytest.raises(ValueError, match="is a folder; give a file name"):
+        cli.evaluate(cli.build_parser().parse_args(
+            ["evaluate", str(run), "--json", str(tmp_path)]))

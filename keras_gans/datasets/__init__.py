@@ -77,6 +77,8 @@ __all__ = [
 ]
 
 KNOWN_DATASETS = tuple(SOURCES) + ("emoji",)
+# What load_uint8 reads (the 28x28 grey sets; emoji: load_emoji), e.g. FID references.
+UINT8_DATASETS = tuple(SOURCES)
 SPLITS = ("train", "test")
 
 
