@@ -114,6 +114,9 @@ def test_wrong_image_range_or_shape_is_a_clear_error(images, message):
 def test_float_images_are_quantized_like_a_saved_png():
     x = np.array([-1.0, -0.999, 0.0, 0.5, 1.0, 1.005], np.float32).reshape(1, 1, 6, 1)
     assert inception.to_uint8_values(x).ravel().tolist() == [0, 0, 128, 191, 255, 255]
+    # Floats with nothing below 0 are most likely [0, 1] images: said, not silently halved.
+    with pytest.warns(UserWarning, match=r"if they are \[0, 1\] images, pass images \* 2 - 1"):
+        inception.to_uint8_values(np.linspace(0, 1, 6, dtype="float32").reshape(1, 1, 6, 1))
 
 
 def test_resize_matrix_is_legacy_tf_bilinear():

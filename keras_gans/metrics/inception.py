@@ -41,6 +41,7 @@ import io
 import json
 import os
 import pickle
+import warnings
 import zipfile
 
 import keras
@@ -628,6 +629,14 @@ def to_uint8_values(images, context="FID features"):
         raise ValueError(
             f"{context} expects uint8 images or float images in [-1, 1]; the "
             f"float values span [{lo:.4g}, {hi:.4g}].{hint}"
+        )
+    if lo >= 0.0 and hi > 0.0:
+        # [0, 1] images would pass the range check and be scored as the
+        # upper half of [-1, 1]: washed out, a wrong FID.
+        warnings.warn(
+            f"{context}: float images with no value below 0 (they span [{lo:.4g}, {hi:.4g}]) "
+            "are read as [-1, 1]; if they are [0, 1] images, pass images * 2 - 1 (or uint8).",
+            stacklevel=2,
         )
     x = images.astype(np.float32)
     x = np.clip((x + np.float32(1)) / np.float32(2), 0, 1) * np.float32(255)
