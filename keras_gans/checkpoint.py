@@ -421,7 +421,10 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         step = restore(model, path)
         manifest = read_manifest(path)
         self.step, self._saved_step, self.last_path = step, step, path
-        self.epoch, self.epoch_step = manifest["epoch"], manifest["epoch_step"]
+        if not isinstance(manifest.get("epoch"), int):
+            raise _damaged(path, KeyError("epoch"))
+        # A BestCheckpoint's copy records the epoch it completed, no step in it.
+        self.epoch, self.epoch_step = manifest["epoch"], manifest.get("epoch_step", 0)
         self.history = {k: list(v) for k, v in manifest.get("history", {}).items()}
         self.seconds = dict(manifest.get("seconds", self.seconds))
         self.steps_per_epoch = manifest.get("steps_per_epoch")
@@ -479,6 +482,15 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     # -- callback hooks -----------------------------------------------------
 
     def on_train_begin(self, logs=None):
+        last = latest(self.directory)
+        if last is not None and self.restored_step is None and self._saved_step is None:
+            # Another run's checkpoints: this run's would interleave with
+            # them, and a resume would pick whichever has the higher step.
+            raise ValueError(
+                f"{self.directory} already holds checkpoints (last: {os.path.basename(last)}) "
+                "that this TrainingCheckpoint did not restore: call checkpoint.restore(model) "
+                "(or use fit_from_checkpoint) to continue that run, or give an empty directory."
+            )
         self._clock = (time.perf_counter(), time.process_time())
         if self._train_rng is None:
             self._train_rng = backend.global_rng_states()

@@ -248,6 +248,12 @@ def test_restore_refuses_a_checkpoint_of_another_model(shared, tmp_path):
     with pytest.raises(ValueError, match="does not match this model"):
         checkpoint.restore(other, str(tmp_path))
     assert checkpoint.restore(gan, str(tmp_path / "empty")) == 0
+    # A new run into another run's checkpoints would interleave with them
+    # (and break keep=): refused unless the callback restored them.
+    saver = checkpoint.TrainingCheckpoint(str(tmp_path), every_n_steps=1)
+    with pytest.raises(ValueError, match=r"already holds checkpoints \(last: ckpt-00000001\)"):
+        gan.fit(data(), steps_per_epoch=1, verbose=0, callbacks=[saver])
+    assert [os.path.basename(p) for p in checkpoint.checkpoints(str(tmp_path))] == ["ckpt-00000001"]
 
 
 # ---------------------------------------------------------------------------
@@ -402,6 +408,13 @@ def test_best_checkpoint_keeps_the_lowest_kid(shared, tmp_path):
     checkpoint.restore(fresh, folder)
     backend.sync_model_state(gan)
     assert max_abs_diff(state(gan), state(fresh)) == 0
+    # A run continues from its best epoch: the best's checkpoint (no step
+    # within an epoch) restores into a TrainingCheckpoint at the next epoch.
+    copied = tmp_path / "continue"
+    shutil.copytree(folder, copied)
+    saver = checkpoint.TrainingCheckpoint(str(copied))
+    assert saver.restore(dense_gan(seed=1)) == checkpoint.read_manifest(folder)["step"]
+    assert (saver.epoch, saver.epoch_step) == (6, 0)
 
 
 # ---------------------------------------------------------------------------

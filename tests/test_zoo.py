@@ -159,6 +159,12 @@ def test_missing_file_and_unknown_names(trained, tmp_path):
         zoo.load("dcgan-minst")
     with pytest.raises(zoo.UnknownModelError, match="hf://organisation/name"):
         zoo.load("hf://just-a-name")
+    # A path that does not exist is named as a path (a pathlib.Path too).
+    import pathlib
+
+    for missing in (str(tmp_path / "typo"), pathlib.Path(tmp_path / "typo"), "./dcgan-mnist"):
+        with pytest.raises(zoo.UnknownModelError, match="No such entry folder"):
+            zoo.load_gan(missing)
 
 
 def test_export_run_turns_a_cli_run_into_an_entry(tmp_path):

@@ -162,6 +162,7 @@ def resolve(name, revision=None, force_download=False):
     >>> resolve(folder) == (folder, None)
     True
     """
+    name = os.fspath(name)
     if os.path.isdir(name) and name not in builtin.BUILTIN_ENTRIES:
         return name, None
     if os.path.isdir(name):  # a bare built-in name means the built-in
@@ -179,6 +180,12 @@ def resolve(name, revision=None, force_download=False):
             )
         return _checked_snapshot(repo_id, revision, None, force_download), None
     known = builtin.BUILTIN_ENTRIES.get(name)
+    if known is None and (os.sep in name or name.startswith(".")):
+        raise errors.UnknownModelError(
+            f"No such entry folder {name!r}; check the path (a zoo entry folder holds "
+            "config.json, metadata.json and model.weights.h5). A Hub repo is written "
+            "hf://organisation/name[@revision]."
+        )
     if known is None:
         raise errors.UnknownModelError(
             f"Unknown zoo entry {name!r}. Built-in entries: "
