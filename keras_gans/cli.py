@@ -43,8 +43,8 @@ def _add_train(sub):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-budget", type=float, default=None,
                    help="stop after this many seconds (see --clock), whatever --epochs says")
-    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                   help="clock of --time-budget: wall time, or this process's CPU time "
+    p.add_argument("--clock", choices=("wall", "cpu"), default=None,
+                   help="clock of --time-budget (default wall): wall time, or this process's CPU time "
                         "(a budget that other programs on the machine do not eat into)")
     p.add_argument("--samples", type=int, default=64, help="images in each grid")
     _add_checkpoint_arguments(p)
@@ -60,15 +60,15 @@ def _add_checkpoint_arguments(p):
                    help="write a checkpoint of the whole training state to OUT/checkpoints "
                         "every N steps (and at the end); running the same command again "
                         "resumes from the last one, at the same batch")
-    p.add_argument("--keep-checkpoints", type=int, default=2, metavar="K",
+    p.add_argument("--keep-checkpoints", type=int, default=None, metavar="K",
                    help="how many of the newest checkpoints to keep (default 2)")
     p.add_argument("--keep-best", choices=("kid", "fid"), default=None,
                    help="evaluate KID or FID (FID Inception network) every --eval-every "
                         "epochs and keep the best model in OUT/best (its checkpoint and "
                         "generator.keras)")
-    p.add_argument("--eval-every", type=int, default=1, metavar="E",
+    p.add_argument("--eval-every", type=int, default=None, metavar="E",
                    help="epochs between evaluations for --keep-best (default 1)")
-    p.add_argument("--eval-n", type=int, default=1000,
+    p.add_argument("--eval-n", type=int, default=None,
                    help="samples per evaluation for --keep-best (default 1000)")
     p.add_argument("--eval-reference", default=None, metavar="DIR_OR_DATASET",
                    help="held-out real images for --keep-best: a folder, or a dataset name "
@@ -116,7 +116,8 @@ def _add_finetune(sub):
                    help="resize images to the model's size instead of refusing other sizes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--time-budget", type=float, default=None)
-    p.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    p.add_argument("--clock", choices=("wall", "cpu"), default=None,
+                   help="clock of --time-budget (default wall)")
     p.add_argument("--samples", type=int, default=64)
     _add_checkpoint_arguments(p)
     p.add_argument("--overwrite", action="store_true")
@@ -208,6 +209,7 @@ def _check_out(args):
     unfinished checkpointed run that this command would not resume."""
     from keras_gans import checkpoint
 
+    _fill_dependent_options(args)
     if args.checkpoint_every < 0 or args.keep_checkpoints < 1:
         raise SystemExit("error: --checkpoint-every must be >= 0 and --keep-checkpoints >= 1.")
     _check_run_arguments(args)
@@ -237,6 +239,25 @@ def _check_out(args):
                 "replace; choose a new or empty --out, or pass --overwrite to replace a "
                 "keras-gans run's files."
             )
+
+
+# Options that only act with another one: (option, its default, the option it needs).
+_DEPENDENT_OPTIONS = (("keep_checkpoints", 2, "checkpoint_every"), ("eval_every", 1, "keep_best"),
+                      ("eval_n", 1000, "keep_best"), ("eval_reference", None, "keep_best"),
+                      ("clock", "wall", "time_budget"))
+
+
+def _fill_dependent_options(args):
+    """Refuses an option given without the one it serves (it would be
+    silently ignored), then fills in the defaults."""
+    for name, default, needs in _DEPENDENT_OPTIONS:
+        value = getattr(args, name)
+        if value is not None and not getattr(args, needs):
+            option, parent = (f"--{n.replace('_', '-')}" for n in (name, needs))
+            raise SystemExit(f"error: {option} acts only with {parent}; add {parent} or "
+                             f"drop {option}.")
+        if value is None:
+            setattr(args, name, default)
 
 
 def _check_run_arguments(args):

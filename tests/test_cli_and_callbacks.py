@@ -220,3 +220,15 @@ def test_evaluate_scores_against_the_models_own_dataset(tmp_path):
     with pytest.raises(ValueError, match="is a folder; give a file name"):
         cli.evaluate(cli.build_parser().parse_args(
             ["evaluate", str(run), "--json", str(tmp_path)]))
+
+
+def test_options_given_without_the_option_they_serve_are_refused(tmp_path):
+    # They had been accepted and ignored (an --eval-reference that does not exist too).
+    base = ["train", "dcgan", "--out", str(tmp_path / "run")]
+    for options, message in ((["--eval-n", "500"], "--eval-n acts only with --keep-best"),
+                             (["--eval-reference", "/no/such"], "acts only with --keep-best"),
+                             (["--keep-checkpoints", "7"], "acts only with --checkpoint-every"),
+                             (["--clock", "cpu"], "--clock acts only with --time-budget")):
+        with pytest.raises(SystemExit, match=message):
+            cli.main(base + options)
+    assert not (tmp_path / "run").exists()
