@@ -434,8 +434,8 @@ def train(args):
     steps = _steps_per_epoch(args, steps)
     gan.compile(**_optimizers(gan, args))
     record = {"model": args.model, "dataset": args.dataset, "latent_dim": args.latent_dim,
-              "base_filters": args.base_filters}
-    for name in ("lr", "beta_1", "beta_2", "clusters"):
+              "base_filters": args.base_filters, "ema_decay": args.ema_decay}
+    for name in ("lr", "beta_1", "beta_2", "clusters", "n_critic"):
         if getattr(args, name) is not None:
             record[name] = getattr(args, name)
     _fit_and_save(gan, data, steps, args, f"{args.dataset} ({len(images)} images "
