@@ -375,48 +375,54 @@ def _generator_of(model):
     return generator
 
 
-def _samples_from_labels(model):
-    """A conditional GAN (not a self-labelling one, which draws its own
-    clusters): sampled through `generate` with every class in turn."""
+def _sampling(model):
+    """`(label, draw)`: how `model` is sampled, for the printed protocol, and
+    `draw(n, seed, batch_size)` giving its images. Raises the ValueError of
+    a model that cannot be sampled, before anything is drawn."""
+    from keras_gans.core import sample_latents
     from keras_gans.models.self_conditioned import labels_itself
 
-    return (getattr(model, "num_classes", None) is not None and hasattr(model, "generate")
-            and not labels_itself(model) and not hasattr(model, "translate"))
+    if labels_itself(model):  # it draws its own clusters: unconditional to its users
+        def draw(n, seed, batch_size):
+            latents = sample_latents(n, int(model.latent_dim), seed)
+            return model.generate(latents=latents, batch_size=batch_size)
+
+        return "generator", draw
+    if (getattr(model, "num_classes", None) is not None and hasattr(model, "generate")
+            and not hasattr(model, "translate")):
+        classes = int(model.num_classes)
+
+        def draw(n, seed, batch_size):  # every class in turn
+            latents = sample_latents(n, int(model.latent_dim), seed)
+            return model.generate(latents=latents, labels=np.arange(n) % classes,
+                                  batch_size=batch_size)
+
+        return f"generator, class ids 0..{classes - 1} in turn", draw
+    generator = _generator_of(model)
+
+    def draw(n, seed, batch_size):
+        latents = sample_latents(n, int(generator.input_shape[-1]), seed)
+        return generator.predict(latents, batch_size=batch_size, verbose=0)
+
+    return "generator", draw
 
 
 def check_samplable(model):
     """Raises the ValueError `generate_images` would, without sampling: so
     an evaluation refuses a model before it computes its reference."""
-    from keras_gans.models.self_conditioned import labels_itself
-
-    if not (labels_itself(model) or _samples_from_labels(model)):
-        _generator_of(model)
+    _sampling(model)
 
 
 def sampling_label(model):
     """How `generate_images` samples `model`, for the printed protocol."""
-    if _samples_from_labels(model):
-        return f"generator, class ids 0..{int(model.num_classes) - 1} in turn"
-    return "generator"
+    return _sampling(model)[0]
 
 
 def generate_images(model, n, seed=0, batch_size=250):
     """``n`` samples of a generator (or GAN) from numpy latents ``seed``.
     A conditional GAN draws every class in turn (ids ``i % num_classes``),
     so each class has an equal share, as in its training data."""
-    from keras_gans.core import sample_latents
-    from keras_gans.models.self_conditioned import labels_itself
-
-    if labels_itself(model):  # it draws its own clusters: unconditional to its users
-        latents = sample_latents(int(n), int(model.latent_dim), seed)
-        return np.asarray(model.generate(latents=latents, batch_size=batch_size))
-    if _samples_from_labels(model):
-        latents = sample_latents(int(n), int(model.latent_dim), seed)
-        labels = np.arange(int(n)) % int(model.num_classes)
-        return np.asarray(model.generate(latents=latents, labels=labels, batch_size=batch_size))
-    generator = _generator_of(model)
-    latents = sample_latents(int(n), int(generator.input_shape[-1]), seed)
-    return np.asarray(generator.predict(latents, batch_size=batch_size, verbose=0))
+    return np.asarray(_sampling(model)[1](int(n), seed, batch_size))
 
 
 def _is_model(obj):
