@@ -210,8 +210,6 @@ def _check_out(args):
     from keras_gans import checkpoint
 
     _fill_dependent_options(args)
-    if args.checkpoint_every < 0 or args.keep_checkpoints < 1:
-        raise SystemExit("error: --checkpoint-every must be >= 0 and --keep-checkpoints >= 1.")
     _check_run_arguments(args)
     _check_best_arguments(args)
     if os.path.exists(args.out) and not os.path.isdir(args.out):
@@ -263,7 +261,9 @@ def _fill_dependent_options(args):
 def _check_run_arguments(args):
     """train's and finetune's numbers, before anything is loaded: 0 or a
     negative count had meant "the default" or an epoch without end."""
-    for name, low in (("epochs", 1), ("steps_per_epoch", 1), ("batch_size", 1), ("samples", 1)):
+    for name, low in (("epochs", 1), ("steps_per_epoch", 1), ("batch_size", 1), ("samples", 1),
+                      ("checkpoint_every", 0), ("keep_checkpoints", 1), ("eval_every", 1),
+                      ("eval_n", 2)):
         value = getattr(args, name)
         if value is not None and value < low:
             raise SystemExit(f"error: --{name.replace('_', '-')} must be >= {low}, got {value}.")
@@ -333,8 +333,6 @@ def _check_best_arguments(args):
         return
     from keras_gans.datasets import KNOWN_DATASETS
 
-    if args.eval_every < 1 or args.eval_n < 2:
-        raise SystemExit("error: --eval-every must be >= 1 and --eval-n >= 2.")
     data = getattr(args, "data", None)
     if args.eval_reference is None:
         if data is not None:

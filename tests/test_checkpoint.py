@@ -453,7 +453,10 @@ def test_run_folders_are_never_mixed_or_lost(tmp_path, capsys):
                          (["--epochs", "-2"], "--epochs must be >= 1"),
                          (["--samples", "0"], "--samples must be >= 1"),
                          (["--time-budget", "-1"], "--time-budget must be > 0"),
-                         (["--lr", "0"], "--lr must be > 0")):
+                         (["--lr", "0"], "--lr must be > 0"),
+                         (["--checkpoint-every", "2", "--keep-checkpoints", "0"],
+                          "--keep-checkpoints must be >= 1"),
+                         (["--keep-best", "kid", "--eval-n", "1"], "--eval-n must be >= 2")):
         with pytest.raises(SystemExit, match=message):
             cli.main(args + bad)
     assert not out.exists()
