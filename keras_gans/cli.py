@@ -230,7 +230,8 @@ def _check_out(args):
             "pass the same --checkpoint-every to resume it, or --overwrite to start over."
         )
     if last is None:  # a new run: it must not write over another run's or your files
-        found = [name for name in RUN_FILES if os.path.exists(os.path.join(args.out, name))]
+        found = [name for name in RUN_FILES if os.path.exists(os.path.join(args.out, name))
+                 and not _killed_run_leftover(os.path.join(args.out, name))]
         if found:
             raise SystemExit(
                 f"error: {args.out} already holds {', '.join(found)}, which this run would "
@@ -280,6 +281,20 @@ def _steps_per_epoch(args, steps):
 # What a run folder holds (written by _fit_and_save); history.json is last.
 RUN_FILES = ("gan.keras", "generator.keras", "history.json", "losses.png", "samples.png",
              "samples", "checkpoints", "best")
+
+
+def _killed_run_leftover(path):
+    """What a run killed before its first checkpoint leaves (its epoch
+    grids, a checkpoint's staging folder): the same command starts over on
+    it, as the README promises, instead of being refused."""
+    if not os.path.isdir(path):
+        return False
+    names = os.listdir(path)
+    if os.path.basename(path) == "samples":
+        return all(n.startswith("epoch_") and n.endswith(".png") for n in names)
+    if os.path.basename(path) == "checkpoints":
+        return all(n.startswith(".") for n in names)
+    return False
 
 
 def _finished(out):

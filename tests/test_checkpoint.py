@@ -473,6 +473,14 @@ def test_run_folders_are_never_mixed_or_lost(tmp_path, capsys):
         cli.main(mine_args + ["--overwrite"])
     assert (mine / "history.json").read_text() == "my notes"
     assert (mine / "checkpoints" / "resnet_epoch90.pt").exists()
+    # A run killed before its first checkpoint left epoch grids and a
+    # checkpoint's staging folder: the same command starts over on them.
+    (out / "samples").mkdir(parents=True)
+    (out / "samples" / "epoch_001.png").write_bytes(b"grid")
+    (out / "checkpoints" / ".tmp-ckpt-00000002").mkdir(parents=True)
+    run = args + ["--checkpoint-every", "2", "--steps-per-epoch", "2"]
+    assert cli.main(run + ["--epochs", "1"]) == 0
+    shutil.rmtree(out)
     # A checkpointed run resumes only with its own settings.
     run = args + ["--checkpoint-every", "2", "--steps-per-epoch", "2"]
     assert cli.main(run + ["--epochs", "1"]) == 0
