@@ -409,12 +409,26 @@ def _sampling(model):
 
 def check_samplable(model):
     """Raises the ValueError `generate_images` would, without sampling: so
-    an evaluation refuses a model before it computes its reference."""
+    an evaluation refuses a model before it computes its reference.
+
+    >>> import keras
+    >>> latents, labels = keras.Input((4,)), keras.Input((1,))
+    >>> two_inputs = keras.Model([latents, labels], keras.layers.Concatenate()([latents, labels]))
+    >>> check_samplable(two_inputs)
+    Traceback (most recent call last):
+    ...
+    ValueError: Only generators with one latent input, or conditional GANs (a zoo entry, a run folder's gan.keras), can be sampled here; for a bare conditional generator network, generate the images yourself and pass the array.
+    """
     _sampling(model)
 
 
 def sampling_label(model):
-    """How `generate_images` samples `model`, for the printed protocol."""
+    """How `generate_images` samples `model`, for the printed protocol.
+
+    >>> from keras_gans.models import CGAN
+    >>> sampling_label(CGAN(image_shape=(28, 28, 1), num_classes=3, latent_dim=4, base_filters=4))
+    'generator, class ids 0..2 in turn'
+    """
     return _sampling(model)[0]
 
 
